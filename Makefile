@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# Entry points. `make run` and `make test` work on a fresh machine: each
+# installs what it is missing first (scripts/install-deps.sh is idempotent).
+SHELL := /bin/bash
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+DATA_DIR ?= ./data
+PYTEST ?= python3 -m pytest
+JOBS ?= $(shell nproc)
+
+.PHONY: all build run test deps deps-build unit integration asan asan-unit asan-integration \
+        fuzz fuzz-replay check-gen gen bench docs clean
+
+all: build
+
+deps-build:
+	@scripts/install-deps.sh build
+
+deps:
+	@scripts/install-deps.sh all
+
+build: deps-build
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The broker with its embedded defaults on ./data.
+run: build
+	./$(BUILD)/sluiced --data-dir $(DATA_DIR)
+
+# Everything CI checks: generated code up to date, unit tests, integration
+# tests with real clients, the same under ASan+UBSan, and the fuzz corpora.
+test: deps build check-gen unit integration asan fuzz-replay
+	@echo "make test: all suites passed"
+
+unit: build
+	ctest --test-dir $(BUILD) --output-on-failure
+
+integration: build
+	SLUICED=$(abspath $(BUILD))/sluiced $(PYTEST) tests/integration -q -p no:cacheprovider
+
+asan: asan-unit asan-integration
+
+$(ASAN_BUILD)/build.ninja:
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	    -DSL_SANITIZE='address;undefined' >/dev/null
+
+asan-build: deps-build $(ASAN_BUILD)/build.ninja
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+asan-unit: asan-build
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ctest --test-dir $(ASAN_BUILD) --output-on-failure
+
+# The integration suite against the sanitized broker (the long-running
+# scenarios are marked `slow` and run only against the release build).
+asan-integration: asan-build
+	SLUICED=$(abspath $(ASAN_BUILD))/sluiced SLUICE_SANITIZED=1 $(PYTEST) tests/integration -q \
+	    -p no:cacheprovider -m "not slow"
+
+$(FUZZ_BUILD)/build.ninja:
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	    -DSL_FUZZ=ON -DSL_SANITIZE='address;undefined' >/dev/null
+
+fuzz-build: deps-build $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+# Replays every seed corpus through its fuzzer (no mutation): CI's check that
+# no known input crashes a parser.
+fuzz-replay: fuzz-build
+	scripts/fuzz-replay.sh $(FUZZ_BUILD)
+
+# Fuzz each target for FUZZ_SECONDS (default 60) seconds.
+fuzz: fuzz-build
+	scripts/fuzz-replay.sh $(FUZZ_BUILD) --fuzz $${FUZZ_SECONDS:-60}
+
+gen:
+	python3 tools/gen_protocol.py
+
+check-gen:
+	python3 tools/gen_protocol.py --check
+
+docs: build
+	./$(BUILD)/sluiced --help-markdown > docs/CONFIG.md
+
+bench: deps build
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * sl_err_t: the one error enum of Sluice. Values >= 0 are Kafka wire error
+ * codes with Kafka's numbers, so a handler can put them on the wire as they
+ * are. Internal conditions are negative and never reach the wire; the
+ * dispatcher maps them (UNKNOWN_SERVER_ERROR, or a closed connection).
+ */
+#ifndef SLUICE_ERR_H
+#define SLUICE_ERR_H
+
+typedef enum sl_err {
+    /* Internal conditions (never on the wire). */
+    SL_ERR__BEGIN = -200,
+    SL_ERR__AGAIN = -199,     /* would block: try again later */
+    SL_ERR__NOMEM = -198,     /* allocation refused by a limit */
+    SL_ERR__IO = -197,        /* a system call failed; errno saved */
+    SL_ERR__MALFORMED = -196, /* peer bytes do not parse */
+    SL_ERR__DEFER = -195,     /* answer later (parked request) */
+    SL_ERR__NOENT = -194,     /* no such object */
+    SL_ERR__CORRUPT = -193,   /* stored bytes fail their checksum */
+    SL_ERR__LIMIT = -192,     /* a configured limit was exceeded */
+    SL_ERR__CLOSE = -191,     /* close the connection without a reply */
+    SL_ERR__INVAL = -190,     /* invalid argument (configuration, API use) */
+    SL_ERR__STATE = -189,     /* object is in the wrong state (sticky error) */
+    SL_ERR__END = -100,
+
+    /* Kafka wire error codes (clients/.../protocol/Errors.java). */
+    SL_ERR_UNKNOWN_SERVER_ERROR = -1,
+    SL_ERR_NONE = 0,
+    SL_ERR_OFFSET_OUT_OF_RANGE = 1,
+    SL_ERR_CORRUPT_MESSAGE = 2,
+    SL_ERR_UNKNOWN_TOPIC_OR_PARTITION = 3,
+    SL_ERR_INVALID_FETCH_SIZE = 4,
+    SL_ERR_LEADER_NOT_AVAILABLE = 5,
+    SL_ERR_NOT_LEADER_OR_FOLLOWER = 6,
+    SL_ERR_REQUEST_TIMED_OUT = 7,
+    SL_ERR_MESSAGE_TOO_LARGE = 10,
+    SL_ERR_OFFSET_METADATA_TOO_LARGE = 12,
+    SL_ERR_NETWORK_EXCEPTION = 13,
+    SL_ERR_COORDINATOR_LOAD_IN_PROGRESS = 14,
+    SL_ERR_COORDINATOR_NOT_AVAILABLE = 15,
+    SL_ERR_NOT_COORDINATOR = 16,
+    SL_ERR_INVALID_TOPIC_EXCEPTION = 17,
+    SL_ERR_RECORD_LIST_TOO_LARGE = 18,
+    SL_ERR_NOT_ENOUGH_REPLICAS = 19,
+    SL_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND = 20,
+    SL_ERR_INVALID_REQUIRED_ACKS = 21,
+    SL_ERR_ILLEGAL_GENERATION = 22,
+    SL_ERR_INCONSISTENT_GROUP_PROTOCOL = 23,
+    SL_ERR_INVALID_GROUP_ID = 24,
+    SL_ERR_UNKNOWN_MEMBER_ID = 25,
+    SL_ERR_INVALID_SESSION_TIMEOUT = 26,
+    SL_ERR_REBALANCE_IN_PROGRESS = 27,
+    SL_ERR_INVALID_COMMIT_OFFSET_SIZE = 28,
+    SL_ERR_TOPIC_AUTHORIZATION_FAILED = 29,
+    SL_ERR_GROUP_AUTHORIZATION_FAILED = 30,
+    SL_ERR_CLUSTER_AUTHORIZATION_FAILED = 31,
+    SL_ERR_INVALID_TIMESTAMP = 32,
+    SL_ERR_UNSUPPORTED_SASL_MECHANISM = 33,
+    SL_ERR_ILLEGAL_SASL_STATE = 34,
+    SL_ERR_UNSUPPORTED_VERSION = 35,
+    SL_ERR_TOPIC_ALREADY_EXISTS = 36,
+    SL_ERR_INVALID_PARTITIONS = 37,
+    SL_ERR_INVALID_REPLICATION_FACTOR = 38,
+    SL_ERR_INVALID_REPLICA_ASSIGNMENT = 39,
+    SL_ERR_INVALID_CONFIG = 40,
+    SL_ERR_NOT_CONTROLLER = 41,
+    SL_ERR_INVALID_REQUEST = 42,
+    SL_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT = 43,
+    SL_ERR_POLICY_VIOLATION = 44,
+    SL_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER = 45,
+    SL_ERR_DUPLICATE_SEQUENCE_NUMBER = 46,
+    SL_ERR_INVALID_PRODUCER_EPOCH = 47,
+    SL_ERR_INVALID_TXN_STATE = 48,
+    SL_ERR_INVALID_PRODUCER_ID_MAPPING = 49,
+    SL_ERR_INVALID_TRANSACTION_TIMEOUT = 50,
+    SL_ERR_CONCURRENT_TRANSACTIONS = 51,
+    SL_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53,
+    SL_ERR_SECURITY_DISABLED = 54,
+    SL_ERR_KAFKA_STORAGE_ERROR = 56,
+    SL_ERR_SASL_AUTHENTICATION_FAILED = 58,
+    SL_ERR_UNKNOWN_PRODUCER_ID = 59,
+    SL_ERR_INVALID_PRINCIPAL_TYPE = 67,
+    SL_ERR_NON_EMPTY_GROUP = 68,
+    SL_ERR_GROUP_ID_NOT_FOUND = 69,
+    SL_ERR_FETCH_SESSION_ID_NOT_FOUND = 70,
+    SL_ERR_INVALID_FETCH_SESSION_EPOCH = 71,
+    SL_ERR_LISTENER_NOT_FOUND = 72,
+    SL_ERR_TOPIC_DELETION_DISABLED = 73,
+    SL_ERR_FENCED_LEADER_EPOCH = 74,
+    SL_ERR_UNKNOWN_LEADER_EPOCH = 75,
+    SL_ERR_UNSUPPORTED_COMPRESSION_TYPE = 76,
+    SL_ERR_OFFSET_NOT_AVAILABLE = 78,
+    SL_ERR_MEMBER_ID_REQUIRED = 79,
+    SL_ERR_GROUP_MAX_SIZE_REACHED = 81,
+    SL_ERR_FENCED_INSTANCE_ID = 82,
+    SL_ERR_GROUP_SUBSCRIBED_TO_TOPIC = 86,
+    SL_ERR_INVALID_RECORD = 87,
+    SL_ERR_UNSTABLE_OFFSET_COMMIT = 88,
+    SL_ERR_THROTTLING_QUOTA_EXCEEDED = 89,
+    SL_ERR_PRODUCER_FENCED = 90,
+    SL_ERR_RESOURCE_NOT_FOUND = 91,
+    SL_ERR_DUPLICATE_RESOURCE = 92,
+    SL_ERR_UNACCEPTABLE_CREDENTIAL = 93,
+    SL_ERR_UNKNOWN_TOPIC_ID = 100,
+    SL_ERR_INCONSISTENT_TOPIC_ID = 103,
+    SL_ERR_UNSUPPORTED_ENDPOINT_TYPE = 115,
+} sl_err_t;
+
+/* Returns Kafka's upper-case name of a wire code, or a name for an internal
+ * code; never NULL. */
+const char *sl_err_name(int err);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * DescribeCluster (key 60, v0–2): this broker, the cluster id, itself as
+ * controller. Only the broker endpoint type (1) exists here; asking for
+ * controllers (2) gets UNSUPPORTED_ENDPOINT_TYPE as in Kafka.
+ */
+#include "api/api.h"
+#include "api/util.h"
+#include "protocol/dispatch.h"
+#include "protocol/gen/describe_cluster.h"
+#include "server/broker.h"
+#include "sluice/err.h"
+
+int sl_api_describe_cluster(struct sl_req *req)
+{
+    struct DescribeClusterRequest *body = req->body;
+    struct DescribeClusterResponse *resp = req->resp;
+    struct sl_broker *b = req->broker;
+    resp->endpoint_type = body->endpoint_type;
+    if (req->hdr.api_version >= 1 && body->endpoint_type != 1) {
+        resp->error_code = SL_ERR_UNSUPPORTED_ENDPOINT_TYPE;
+        resp->error_message = sl_api_str(req, "Only the broker endpoint type is supported");
+        return SL_HANDLER_DONE;
+    }
+    resp->cluster_id = sl_api_str(req, b->cluster_id);
+    resp->controller_id = b->cfg->node_id;
+    SL_ARR(req, resp->brokers, 1, sl_desc_DescribeClusterResponse_DescribeClusterBroker);
+    resp->brokers.a[0].broker_id = b->cfg->node_id;
+    sl_api_advertised(req, &resp->brokers.a[0].host, &resp->brokers.a[0].port);
+    return SL_HANDLER_DONE;
+}

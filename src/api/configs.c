@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Configuration APIs: DescribeConfigs (key 32, v1–4), AlterConfigs (33,
+ * v0–2) and IncrementalAlterConfigs (44, v0–1). Topic resources (type 2)
+ * are read and changed; the broker resource (type 4, named by node id or
+ * "") is described from the broker's static configuration, and changing it
+ * at run time is refused with INVALID_REQUEST until dynamic broker
+ * configuration exists. BROKER_LOGGER (8) describes as empty.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/util.h"
+#include "config/topic_config.h"
+#include "protocol/dispatch.h"
+#include "protocol/gen/alter_configs.h"
+#include "protocol/gen/describe_configs.h"
+#include "protocol/gen/incremental_alter_configs.h"
+#include "server/broker.h"
+#include "server/registry.h"
+#include "sluice/err.h"
+
+#define RES_TOPIC 2
+#define RES_BROKER 4
+#define RES_BROKER_LOGGER 8
+
+/* ---- DescribeConfigs ---- */
+
+struct describe_ctx {
+    struct sl_req *req;
+    struct DescribeConfigsRequest_DescribeConfigsResource *q;
+    struct DescribeConfigsResponse_DescribeConfigsResult *r;
+    bool synonyms, docs;
+    bool counting;
+    int32_t n;
+};
+
+static bool wanted(const struct DescribeConfigsRequest_DescribeConfigsResource *q, const char *name)
+{
+    if (q->configuration_keys.n < 0)
+        return true;
+    for (int32_t i = 0; i < q->configuration_keys.n; i++) {
+        if (sl_str_eq_c(q->configuration_keys.a[i], name))
+            return true;
+    }
+    return false;
+}
+
+static void describe_cb(void *arg, const char *name, const char *value, int source, bool sensitive,
+                        bool read_only, int type, const char *doc)
+{
+    struct describe_ctx *dc = arg;
+    if (!wanted(dc->q, name))
+        return;
+    if (dc->counting) {
+        dc->n++;
+        return;
+    }
+    if (dc->n >= dc->r->configs.n)
+        return;
+    struct DescribeConfigsResponse_DescribeConfigsResourceResult *c = &dc->r->configs.a[dc->n++];
+    struct sl_req *req = dc->req;
+    c->name = sl_api_str(req, name);
+    c->value = sensitive || !value ? SL_STR_NULL : sl_api_str(req, value);
+    c->read_only = read_only;
+    c->config_source = (int8_t)source;
+    c->is_sensitive = sensitive;
+    c->config_type = (int8_t)type;
+    c->documentation = dc->docs && doc ? sl_api_str(req, doc) : SL_STR_NULL;
+    if (dc->synonyms) {
+        SL_ARR(req, c->synonyms, 1, sl_desc_DescribeConfigsResponse_DescribeConfigsSynonym);
+        c->synonyms.a[0].name = c->name;
+        c->synonyms.a[0].value = c->value;
+        c->synonyms.a[0].source = (int8_t)source;
+    }
+}
+
+static bool is_this_broker(struct sl_req *req, sl_str_t name)
+{
+    if (name.len == 0)
+        return true;
+    char buf[16];
+    snprintf(buf, sizeof(buf), "%d", req->broker->cfg->node_id);
+    return sl_str_eq_c(name, buf);
+}
+
+int sl_api_describe_configs(struct sl_req *req)
+{
+    struct DescribeConfigsRequest *body = req->body;
+    struct DescribeConfigsResponse *resp = req->resp;
+    struct sl_broker *b = req->broker;
+    int32_t n = body->resources.n > 0 ? body->resources.n : 0;
+    SL_ARR(req, resp->results, n, sl_desc_DescribeConfigsResponse_DescribeConfigsResult);
+    for (int32_t i = 0; i < n; i++) {
+        struct DescribeConfigsRequest_DescribeConfigsResource *q = &body->resources.a[i];
+        struct DescribeConfigsResponse_DescribeConfigsResult *r = &resp->results.a[i];
+        r->resource_type = q->resource_type;
+        r->resource_name = q->resource_name;
+        r->error_message = SL_STR_NULL;
+        struct describe_ctx dc = {req, q, r, body->include_synonyms,
+                                  body->include_documentation, true, 0};
+        if (q->resource_type == RES_TOPIC) {
+            struct sl_topic *t = sl_registry_get(b, q->resource_name);
+            if (!t) {
+                r->error_code = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                r->error_message = sl_api_str(req, "The topic does not exist.");
+                continue;
+            }
+            sl_topic_config_describe(b->cfg, t->configs, t->n_configs, describe_cb, &dc);
+            SL_ARR(req, r->configs, dc.n, sl_desc_DescribeConfigsResponse_DescribeConfigsResourceResult);
+            dc.counting = false;
+            dc.n = 0;
+            sl_topic_config_describe(b->cfg, t->configs, t->n_configs, describe_cb, &dc);
+            sl_topic_unref(t);
+        } else if (q->resource_type == RES_BROKER) {
+            if (!is_this_broker(req, q->resource_name)) {
+                r->error_code = SL_ERR_INVALID_REQUEST;
+                r->error_message = sl_api_str(req, "Unexpected broker id, expected this broker's node.id");
+                continue;
+            }
+            sl_config_describe(b->cfg, describe_cb, &dc);
+            SL_ARR(req, r->configs, dc.n, sl_desc_DescribeConfigsResponse_DescribeConfigsResourceResult);
+            dc.counting = false;
+            dc.n = 0;
+            sl_config_describe(b->cfg, describe_cb, &dc);
+        } else if (q->resource_type == RES_BROKER_LOGGER) {
+            r->configs.n = 0;
+        } else {
+            r->error_code = SL_ERR_INVALID_REQUEST;
+            r->error_message = sl_api_str(req, "Unsupported resource type");
+        }
+    }
+    return SL_HANDLER_DONE;
+}
+
+/* ---- AlterConfigs and IncrementalAlterConfigs ---- */
+
+#define OP_SET 0
+#define OP_DELETE 1
+#define OP_APPEND 2
+#define OP_SUBTRACT 3
+
+struct kvset {
+    struct sl_kv *kv;
+    int n, cap;
+};
+
+static int kv_find(struct kvset *s, const char *key)
+{
+    for (int i = 0; i < s->n; i++) {
+        if (strcmp(s->kv[i].key, key) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static void kv_set(struct sl_req *req, struct kvset *s, const char *key, const char *value)
+{
+    int i = kv_find(s, key);
+    if (i >= 0) {
+        s->kv[i].value = sl_arena_strdup(&req->arena, value);
+        return;
+    }
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 16;
+        struct sl_kv *kv = sl_arena_alloc(&req->arena, sizeof(*kv) * (size_t)cap);
+        if (s->n)
+            memcpy(kv, s->kv, sizeof(*kv) * (size_t)s->n);
+        s->kv = kv;
+        s->cap = cap;
+    }
+    s->kv[s->n].key = sl_arena_strdup(&req->arena, key);
+    s->kv[s->n].value = sl_arena_strdup(&req->arena, value);
+    s->n++;
+}
+
+static void kv_del(struct kvset *s, const char *key)
+{
+    int i = kv_find(s, key);
+    if (i < 0)
+        return;
+    s->kv[i] = s->kv[--s->n];
+}
+
+/* List values (cleanup.policy) for APPEND / SUBTRACT. */
+static char *list_edit(struct sl_req *req, const char *cur, const char *item, bool add)
+{
+    char *out = sl_arena_alloc(&req->arena, strlen(cur) + strlen(item) + 2);
+    char *tmp = sl_arena_strdup(&req->arena, cur);
+    bool present = false;
+    for (char *tok = strtok(tmp, ","); tok; tok = strtok(NULL, ",")) {
+        if (strcmp(tok, item) == 0) {
+            present = true;
+            if (!add)
+                continue;
+        }
+        if (*out)
+            strcat(out, ",");
+        strcat(out, tok);
+    }
+    if (add && !present) {
+        if (*out)
+            strcat(out, ",");
+        strcat(out, item);
+    }
+    return out;
+}
+
+static void load_topic_kv(struct sl_req *req, const struct sl_topic *t, struct kvset *s)
+{
+    for (int i = 0; i < t->n_configs; i++)
+        kv_set(req, s, t->configs[i].key, t->configs[i].value);
+}
+
+/* Applies the finished override set. */
+static int16_t commit_topic(struct sl_req *req, sl_str_t name, struct kvset *s, bool validate_only,
+                            sl_str_t *msg)
+{
+    char buf[512];
+    sl_err_t rc = sl_registry_set_configs(req->broker, name, s->kv, s->n, validate_only, buf,
+                                          sizeof(buf));
+    if (rc != SL_ERR_NONE)
+        *msg = sl_api_str(req, buf);
+    return (int16_t)rc;
+}
+
+int sl_api_alter_configs(struct sl_req *req)
+{
+    struct AlterConfigsRequest *body = req->body;
+    struct AlterConfigsResponse *resp = req->resp;
+    int32_t n = body->resources.n > 0 ? body->resources.n : 0;
+    SL_ARR(req, resp->responses, n, sl_desc_AlterConfigsResponse_AlterConfigsResourceResponse);
+    for (int32_t i = 0; i < n; i++) {
+        struct AlterConfigsRequest_AlterConfigsResource *q = &body->resources.a[i];
+        struct AlterConfigsResponse_AlterConfigsResourceResponse *r = &resp->responses.a[i];
+        r->resource_type = q->resource_type;
+        r->resource_name = q->resource_name;
+        r->error_message = SL_STR_NULL;
+        if (q->resource_type != RES_TOPIC) {
+            r->error_code = SL_ERR_INVALID_REQUEST;
+            r->error_message = sl_api_str(req, q->resource_type == RES_BROKER
+                                                   ? "Dynamic broker configuration is not supported; "
+                                                     "change the broker's configuration file"
+                                                   : "Unsupported resource type");
+            continue;
+        }
+        struct kvset s = {0};
+        bool bad = false;
+        for (int32_t c = 0; c < q->configs.n && !bad; c++) {
+            char *key = sl_api_cstr(req, q->configs.a[c].name);
+            if (kv_find(&s, key) >= 0 || q->configs.a[c].value.len < 0) {
+                r->error_code = SL_ERR_INVALID_REQUEST;
+                r->error_message = sl_api_str(req, q->configs.a[c].value.len < 0
+                                                       ? "Null value not supported for topic configs"
+                                                       : "Error due to duplicate config keys");
+                bad = true;
+                break;
+            }
+            kv_set(req, &s, key, sl_api_cstr(req, q->configs.a[c].value));
+        }
+        if (!bad)
+            r->error_code = commit_topic(req, q->resource_name, &s, body->validate_only, &r->error_message);
+    }
+    return SL_HANDLER_DONE;
+}
+
+int sl_api_incremental_alter_configs(struct sl_req *req)
+{
+    struct IncrementalAlterConfigsRequest *body = req->body;
+    struct IncrementalAlterConfigsResponse *resp = req->resp;
+    int32_t n = body->resources.n > 0 ? body->resources.n : 0;
+    SL_ARR(req, resp->responses, n,
+           sl_desc_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse);
+    for (int32_t i = 0; i < n; i++) {
+        struct IncrementalAlterConfigsRequest_AlterConfigsResource *q = &body->resources.a[i];
+        struct IncrementalAlterConfigsResponse_AlterConfigsResourceResponse *r = &resp->responses.a[i];
+        r->resource_type = q->resource_type;
+        r->resource_name = q->resource_name;
+        r->error_message = SL_STR_NULL;
+        if (q->resource_type != RES_TOPIC) {
+            r->error_code = SL_ERR_INVALID_REQUEST;
+            r->error_message = sl_api_str(req, q->resource_type == RES_BROKER
+                                                   ? "Dynamic broker configuration is not supported; "
+                                                     "change the broker's configuration file"
+                                                   : "Unsupported resource type");
+            continue;
+        }
+        struct sl_topic *t = sl_registry_get(req->broker, q->resource_name);
+        if (!t) {
+            r->error_code = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            r->error_message = sl_api_str(req, "The topic does not exist.");
+            continue;
+        }
+        struct kvset s = {0};
+        load_topic_kv(req, t, &s);
+        sl_topic_unref(t);
+        bool bad = false;
+        for (int32_t c = 0; c < q->configs.n && !bad; c++) {
+            struct IncrementalAlterConfigsRequest_AlterableConfig *ac = &q->configs.a[c];
+            for (int32_t d = 0; d < c; d++) {
+                if (sl_str_eq(q->configs.a[d].name, ac->name))
+                    bad = true;
+            }
+            if (bad) {
+                r->error_code = SL_ERR_INVALID_REQUEST;
+                r->error_message = sl_api_str(req, "Error due to duplicate config keys");
+                break;
+            }
+            char *key = sl_api_cstr(req, ac->name);
+            char *val = ac->value.len >= 0 ? sl_api_cstr(req, ac->value) : NULL;
+            switch (ac->config_operation) {
+            case OP_SET:
+                if (!val) {
+                    bad = true;
+                    r->error_code = SL_ERR_INVALID_REQUEST;
+                    r->error_message = sl_api_str(req, "Null value not supported for SET");
+                } else {
+                    kv_set(req, &s, key, val);
+                }
+                break;
+            case OP_DELETE:
+                kv_del(&s, key);
+                break;
+            case OP_APPEND:
+            case OP_SUBTRACT: {
+                if (strcmp(key, "cleanup.policy") != 0 || !val) {
+                    bad = true;
+                    r->error_code = SL_ERR_INVALID_CONFIG;
+                    r->error_message = sl_api_str(
+                        req, sl_arena_printf(&req->arena,
+                                             "Config value append/subtract is not allowed for config key: %s",
+                                             key));
+                    break;
+                }
+                int k = kv_find(&s, key);
+                const char *cur = k >= 0 ? s.kv[k].value : req->broker->cfg->log_cleanup_policy;
+                kv_set(req, &s, key, list_edit(req, cur ? cur : "", val, ac->config_operation == OP_APPEND));
+                break;
+            }
+            default:
+                bad = true;
+                r->error_code = SL_ERR_INVALID_REQUEST;
+                r->error_message = sl_api_str(req, "Unknown config operation");
+            }
+        }
+        if (!bad)
+            r->error_code = commit_topic(req, q->resource_name, &s, body->validate_only, &r->error_message);
+    }
+    return SL_HANDLER_DONE;
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Metadata (key 3, v0–12): this broker as the only broker, leader and
+ * in-sync replica of every partition, at the address advertised for the
+ * listener the client came in on. Topics are listed all (v0 empty array,
+ * v1+ null array) or by name (or by id, v10+); a missing topic is created
+ * when auto.create.topics.enable and the request allow it (v4+ flag;
+ * before v4 always allowed, as in Kafka), and is returned ready at once
+ * since creation here is synchronous.
+ */
+#include <string.h>
+
+#include "api/api.h"
+#include "api/util.h"
+#include "config/config.h"
+#include "net/conn.h"
+#include "net/netloop.h"
+#include "protocol/dispatch.h"
+#include "protocol/gen/metadata.h"
+#include "server/broker.h"
+#include "server/registry.h"
+#include "sluice/err.h"
+
+/* Fills the advertised endpoint of the connection's listener. */
+void sl_api_advertised(struct sl_req *req, sl_str_t *host, int32_t *port)
+{
+    const struct sl_config *cfg = req->broker->cfg;
+    const struct sl_listener *l = req->conn->lst;
+    for (int i = 0; i < cfg->n_advertised; i++) {
+        if (strcmp(cfg->advertised[i].name, l->name) == 0) {
+            *host = sl_api_str(req, cfg->advertised[i].host);
+            *port = cfg->advertised[i].port;
+            return;
+        }
+    }
+    *host = sl_api_str(req, l->host[0] ? l->host : "127.0.0.1");
+    *port = l->port;
+}
+
+static void fill_topic(struct sl_req *req, struct MetadataResponse_MetadataResponseTopic *rt,
+                       const struct sl_topic *t)
+{
+    int32_t node = req->broker->cfg->node_id;
+    rt->error_code = SL_ERR_NONE;
+    rt->name = sl_api_str(req, t->name);
+    rt->topic_id = t->id;
+    rt->is_internal = false;
+    SL_ARR(req, rt->partitions, t->n_parts, sl_desc_MetadataResponse_MetadataResponsePartition);
+    for (int32_t p = 0; p < t->n_parts; p++) {
+        struct MetadataResponse_MetadataResponsePartition *rp = &rt->partitions.a[p];
+        rp->error_code = SL_ERR_NONE;
+        rp->partition_index = p;
+        rp->leader_id = node;
+        rp->leader_epoch = 0;
+        SL_ARR_PRIM(req, rp->replica_nodes, 1);
+        rp->replica_nodes.a[0] = node;
+        SL_ARR_PRIM(req, rp->isr_nodes, 1);
+        rp->isr_nodes.a[0] = node;
+        rp->offline_replicas.n = 0;
+    }
+}
+
+int sl_api_metadata(struct sl_req *req)
+{
+    struct MetadataRequest *body = req->body;
+    struct MetadataResponse *resp = req->resp;
+    struct sl_broker *b = req->broker;
+    int16_t ver = req->hdr.api_version;
+
+    SL_ARR(req, resp->brokers, 1, sl_desc_MetadataResponse_MetadataResponseBroker);
+    resp->brokers.a[0].node_id = b->cfg->node_id;
+    sl_api_advertised(req, &resp->brokers.a[0].host, &resp->brokers.a[0].port);
+    resp->brokers.a[0].rack = SL_STR_NULL;
+    resp->cluster_id = sl_api_str(req, b->cluster_id);
+    resp->controller_id = b->cfg->node_id;
+
+    bool all = body->topics.n < 0 || (ver == 0 && body->topics.n == 0);
+    if (all) {
+        struct sl_topic **ts;
+        int n = sl_registry_list(b, &ts);
+        SL_ARR(req, resp->topics, n, sl_desc_MetadataResponse_MetadataResponseTopic);
+        for (int i = 0; i < n; i++)
+            fill_topic(req, &resp->topics.a[i], ts[i]);
+        sl_registry_list_free(ts, n);
+        return SL_HANDLER_DONE;
+    }
+
+    bool auto_create = b->cfg->auto_create_topics_enable && (ver < 4 || body->allow_auto_topic_creation);
+    SL_ARR(req, resp->topics, body->topics.n, sl_desc_MetadataResponse_MetadataResponseTopic);
+    for (int32_t i = 0; i < body->topics.n; i++) {
+        struct MetadataRequest_MetadataRequestTopic *qt = &body->topics.a[i];
+        struct MetadataResponse_MetadataResponseTopic *rt = &resp->topics.a[i];
+        struct sl_topic *t = NULL;
+        if (qt->name.len < 0) {
+            rt->topic_id = qt->topic_id;
+            rt->name = SL_STR_NULL;
+            t = sl_uuid_is_zero(&qt->topic_id) ? NULL : sl_registry_get_by_id(b, &qt->topic_id);
+            if (!t) {
+                rt->error_code = SL_ERR_UNKNOWN_TOPIC_ID;
+                continue;
+            }
+        } else {
+            rt->name = sl_api_str_dup(req, qt->name);
+            t = sl_registry_get(b, qt->name);
+            if (!t) {
+                if (sl_topic_name_invalid(qt->name)) {
+                    rt->error_code = SL_ERR_INVALID_TOPIC_EXCEPTION;
+                    continue;
+                }
+                if (!auto_create) {
+                    rt->error_code = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                    continue;
+                }
+                char msg[256];
+                sl_err_t rc = sl_registry_create(b, qt->name, -1, NULL, 0, false, &t, msg, sizeof(msg));
+                if (rc == SL_ERR_TOPIC_ALREADY_EXISTS) /* lost a race: fine */
+                    t = sl_registry_get(b, qt->name);
+                else if (rc != SL_ERR_NONE) {
+                    rt->error_code = (int16_t)(rc == SL_ERR_INVALID_TOPIC_EXCEPTION ? rc : SL_ERR_LEADER_NOT_AVAILABLE);
+                    continue;
+                }
+                if (!t) {
+                    rt->error_code = SL_ERR_LEADER_NOT_AVAILABLE;
+                    continue;
+                }
+            }
+        }
+        fill_topic(req, rt, t);
+        sl_topic_unref(t);
+    }
+    return SL_HANDLER_DONE;
+}

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Topic administration: CreateTopics (key 19, v2–7), DeleteTopics (20,
+ * v1–6), CreatePartitions (37, v0–3) and DeleteRecords (21, v0–2). On this
+ * single node the replication factor can only be 1 (or -1, the default)
+ * and a manual assignment may only name this broker. Errors and messages
+ * follow Kafka's (TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR,
+ * INVALID_PARTITIONS, INVALID_CONFIG, duplicates in one request
+ * INVALID_REQUEST, TOPIC_DELETION_DISABLED from DeleteTopics v3).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/util.h"
+#include "config/topic_config.h"
+#include "protocol/dispatch.h"
+#include "protocol/gen/create_partitions.h"
+#include "protocol/gen/create_topics.h"
+#include "protocol/gen/delete_records.h"
+#include "protocol/gen/delete_topics.h"
+#include "server/broker.h"
+#include "server/registry.h"
+#include "sluice/err.h"
+#include "storage/log.h"
+
+#define SET_ERR(r, code, ...)                                                                      \
+    do {                                                                                           \
+        (r)->error_code = (int16_t)(code);                                                         \
+        (r)->error_message = sl_api_str(req, msgbuf_fmt(msgbuf, sizeof(msgbuf), __VA_ARGS__));     \
+    } while (0)
+
+static const char *msgbuf_fmt(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static const char *msgbuf_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+static bool duplicate_name(const sl_str_t *names, int32_t n, int32_t i)
+{
+    for (int32_t j = 0; j < n; j++) {
+        if (j != i && sl_str_eq(names[i], names[j]))
+            return true;
+    }
+    return false;
+}
+
+struct cfg_collect {
+    struct sl_req *req;
+    struct CreateTopicsResponse_CreatableTopicResult *rt;
+    int32_t k;
+};
+
+static void collect_cfg(void *arg, const char *name, const char *value, int source, bool sensitive,
+                        bool read_only, int type, const char *doc)
+{
+    struct cfg_collect *cc = arg;
+    if (cc->k >= cc->rt->configs.n)
+        return;
+    struct CreateTopicsResponse_CreatableTopicConfigs *c = &cc->rt->configs.a[cc->k++];
+    c->name = sl_api_str(cc->req, name);
+    c->value = sensitive ? SL_STR_NULL : sl_api_str(cc->req, value);
+    c->read_only = read_only;
+    c->config_source = (int8_t)source;
+    c->is_sensitive = sensitive;
+}
+
+static void count_cfg(void *arg, const char *name, const char *value, int source, bool sensitive,
+                      bool read_only, int type, const char *doc)
+{
+    (*(int32_t *)arg)++;
+}
+
+int sl_api_create_topics(struct sl_req *req)
+{
+    struct CreateTopicsRequest *body = req->body;
+    struct CreateTopicsResponse *resp = req->resp;
+    struct sl_broker *b = req->broker;
+    char msgbuf[512];
+    int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
+    sl_str_t *names = sl_arena_alloc(&req->arena, sizeof(*names) * (size_t)(nt ? nt : 1));
+    for (int32_t i = 0; i < nt; i++)
+        names[i] = body->topics.a[i].name;
+    SL_ARR(req, resp->topics, nt, sl_desc_CreateTopicsResponse_CreatableTopicResult);
+    for (int32_t i = 0; i < nt; i++) {
+        struct CreateTopicsRequest_CreatableTopic *qt = &body->topics.a[i];
+        struct CreateTopicsResponse_CreatableTopicResult *rt = &resp->topics.a[i];
+        rt->name = qt->name;
+        rt->error_message = SL_STR_NULL;
+        rt->configs.n = -1;
+        if (duplicate_name(names, nt, i)) {
+            SET_ERR(rt, SL_ERR_INVALID_REQUEST,
+                    "Create topics request from client contains duplicate topic name");
+            continue;
+        }
+        int32_t partitions = qt->num_partitions;
+        int16_t rf = qt->replication_factor;
+        if (qt->assignments.n > 0) {
+            if (partitions != -1 || rf != -1) {
+                SET_ERR(rt, SL_ERR_INVALID_REQUEST,
+                        "Both numPartitions or replicationFactor and replicasAssignments were set. "
+                        "Both cannot be used at the same time.");
+                continue;
+            }
+            bool ok = true;
+            for (int32_t a = 0; a < qt->assignments.n && ok; a++) {
+                struct CreateTopicsRequest_CreatableReplicaAssignment *as = &qt->assignments.a[a];
+                ok = as->partition_index == a && as->broker_ids.n == 1 &&
+                     as->broker_ids.a[0] == b->cfg->node_id;
+            }
+            if (!ok) {
+                SET_ERR(rt, SL_ERR_INVALID_REPLICA_ASSIGNMENT,
+                        "Replica assignment must name partitions 0..n-1 once each, on broker %d only.",
+                        b->cfg->node_id);
+                continue;
+            }
+            partitions = qt->assignments.n;
+            rf = 1;
+        }
+        if (rf == -1)
+            rf = b->cfg->default_replication_factor;
+        if (rf <= 0) {
+            SET_ERR(rt, SL_ERR_INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0.");
+            continue;
+        }
+        if (rf > 1) {
+            SET_ERR(rt, SL_ERR_INVALID_REPLICATION_FACTOR,
+                    "Unable to replicate the partition %d time(s): The target replication factor of "
+                    "%d cannot be reached because only 1 broker(s) are registered.",
+                    rf, rf);
+            continue;
+        }
+        if (partitions == 0 || partitions < -1) {
+            SET_ERR(rt, SL_ERR_INVALID_PARTITIONS, "Number of partitions must be larger than 0.");
+            continue;
+        }
+        int32_t nc = qt->configs.n > 0 ? qt->configs.n : 0;
+        struct sl_kv *kv = sl_arena_alloc(&req->arena, sizeof(*kv) * (size_t)(nc ? nc : 1));
+        bool null_value = false;
+        for (int32_t c = 0; c < nc; c++) {
+            if (qt->configs.a[c].value.len < 0) {
+                null_value = true;
+                SET_ERR(rt, SL_ERR_INVALID_CONFIG, "Null value not supported for topic configs: %.*s",
+                        qt->configs.a[c].name.len, qt->configs.a[c].name.p);
+                break;
+            }
+            kv[c].key = sl_api_cstr(req, qt->configs.a[c].name);
+            kv[c].value = sl_api_cstr(req, qt->configs.a[c].value);
+        }
+        if (null_value)
+            continue;
+        struct sl_topic *t = NULL;
+        sl_err_t rc = sl_registry_create(b, qt->name, partitions, kv, nc, body->validate_only, &t,
+                                         msgbuf, sizeof(msgbuf));
+        if (rc != SL_ERR_NONE) {
+            rt->error_code = (int16_t)rc;
+            rt->error_message = sl_api_str(req, msgbuf);
+            continue;
+        }
+        rt->num_partitions = partitions == -1 ? b->cfg->num_partitions : partitions;
+        rt->replication_factor = 1;
+        if (t)
+            rt->topic_id = t->id;
+        int32_t count = 0;
+        sl_topic_config_describe(b->cfg, kv, nc, count_cfg, &count);
+        SL_ARR(req, rt->configs, count, sl_desc_CreateTopicsResponse_CreatableTopicConfigs);
+        struct cfg_collect cc = {req, rt, 0};
+        sl_topic_config_describe(b->cfg, kv, nc, collect_cfg, &cc);
+        sl_topic_unref(t);
+    }
+    return SL_HANDLER_DONE;
+}
+
+int sl_api_delete_topics(struct sl_req *req)
+{
+    struct DeleteTopicsRequest *body = req->body;
+    struct DeleteTopicsResponse *resp = req->resp;
+    struct sl_broker *b = req->broker;
+    int16_t ver = req->hdr.api_version;
+    char msgbuf[512];
+    /* v6 carries {name or id}; earlier versions a list of names. */
+    int32_t n = ver >= 6 ? (body->topics.n > 0 ? body->topics.n : 0)
+                         : (body->topic_names.n > 0 ? body->topic_names.n : 0);
+    SL_ARR(req, resp->responses, n, sl_desc_DeleteTopicsResponse_DeletableTopicResult);
+    for (int32_t i = 0; i < n; i++) {
+        struct DeleteTopicsResponse_DeletableTopicResult *rt = &resp->responses.a[i];
+        rt->error_message = SL_STR_NULL;
+        sl_str_t name;
+        if (ver >= 6) {
+            struct DeleteTopicsRequest_DeleteTopicState *st = &body->topics.a[i];
+            name = st->name;
+            rt->topic_id = st->topic_id;
+            if (name.len < 0) {
+                struct sl_topic *t = sl_registry_get_by_id(b, &st->topic_id);
+                if (!t) {
+                    rt->name = SL_STR_NULL;
+                    SET_ERR(rt, SL_ERR_UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
+                    continue;
+                }
+                name = sl_api_str(req, t->name);
+                sl_topic_unref(t);
+            }
+        } else {
+            name = body->topic_names.a[i];
+        }
+        rt->name = name;
+        if (!b->cfg->delete_topic_enable) {
+            if (ver >= 3)
+                SET_ERR(rt, SL_ERR_TOPIC_DELETION_DISABLED, "Topic deletion is disabled.");
+            else
+                SET_ERR(rt, SL_ERR_INVALID_REQUEST, "Topic deletion is disabled.");
+            continue;
+        }
+        struct sl_topic *t = sl_registry_get(b, name);
+        if (t && ver >= 6)
+            rt->topic_id = t->id;
+        sl_topic_unref(t);
+        sl_err_t rc = sl_registry_delete(b, name, msgbuf, sizeof(msgbuf));
+        if (rc != SL_ERR_NONE) {
+            rt->error_code = (int16_t)rc;
+            rt->error_message = sl_api_str(req, msgbuf);
+        }
+    }
+    return SL_HANDLER_DONE;
+}
+
+int sl_api_create_partitions(struct sl_req *req)
+{
+    struct CreatePartitionsRequest *body = req->body;
+    struct CreatePartitionsResponse *resp = req->resp;
+    struct sl_broker *b = req->broker;
+    char msgbuf[512];
+    int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
+    sl_str_t *names = sl_arena_alloc(&req->arena, sizeof(*names) * (size_t)(nt ? nt : 1));
+    for (int32_t i = 0; i < nt; i++)
+        names[i] = body->topics.a[i].name;
+    SL_ARR(req, resp->results, nt, sl_desc_CreatePartitionsResponse_CreatePartitionsTopicResult);
+    for (int32_t i = 0; i < nt; i++) {
+        struct CreatePartitionsRequest_CreatePartitionsTopic *qt = &body->topics.a[i];
+        struct CreatePartitionsResponse_CreatePartitionsTopicResult *rt = &resp->results.a[i];
+        rt->name = qt->name;
+        rt->error_message = SL_STR_NULL;
+        if (duplicate_name(names, nt, i)) {
+            SET_ERR(rt, SL_ERR_INVALID_REQUEST, "Duplicate topic in request.");
+            continue;
+        }
+        if (qt->assignments.n > 0) {
+            bool ok = true;
+            for (int32_t a = 0; a < qt->assignments.n && ok; a++)
+                ok = qt->assignments.a[a].broker_ids.n == 1 &&
+                     qt->assignments.a[a].broker_ids.a[0] == b->cfg->node_id;
+            if (!ok) {
+                SET_ERR(rt, SL_ERR_INVALID_REPLICA_ASSIGNMENT,
+                        "Replica assignments may only name broker %d.", b->cfg->node_id);
+                continue;
+            }
+        }
+        sl_err_t rc = sl_registry_add_partitions(b, qt->name, qt->count, body->validate_only, msgbuf,
+                                                 sizeof(msgbuf));
+        if (rc != SL_ERR_NONE) {
+            rt->error_code = (int16_t)rc;
+            rt->error_message = sl_api_str(req, msgbuf);
+        }
+    }
+    return SL_HANDLER_DONE;
+}
+
+int sl_api_delete_records(struct sl_req *req)
+{
+    struct DeleteRecordsRequest *body = req->body;
+    struct DeleteRecordsResponse *resp = req->resp;
+    int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
+    SL_ARR(req, resp->topics, nt, sl_desc_DeleteRecordsResponse_DeleteRecordsTopicResult);
+    for (int32_t i = 0; i < nt; i++) {
+        struct DeleteRecordsRequest_DeleteRecordsTopic *qt = &body->topics.a[i];
+        struct DeleteRecordsResponse_DeleteRecordsTopicResult *rt = &resp->topics.a[i];
+        rt->name = qt->name;
+        struct sl_topic *t = sl_registry_get(req->broker, qt->name);
+        int32_t np = qt->partitions.n > 0 ? qt->partitions.n : 0;
+        SL_ARR(req, rt->partitions, np, sl_desc_DeleteRecordsResponse_DeleteRecordsPartitionResult);
+        for (int32_t j = 0; j < np; j++) {
+            struct DeleteRecordsRequest_DeleteRecordsPartition *qp = &qt->partitions.a[j];
+            struct DeleteRecordsResponse_DeleteRecordsPartitionResult *rp = &rt->partitions.a[j];
+            rp->partition_index = qp->partition_index;
+            rp->low_watermark = -1;
+            if (!t || qp->partition_index < 0 || qp->partition_index >= t->n_parts) {
+                rp->error_code = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            struct sl_log *log = t->logs[qp->partition_index];
+            int64_t off = qp->offset == -1 ? sl_log_end_offset(log) : qp->offset;
+            if (off < 0) {
+                rp->error_code = SL_ERR_OFFSET_OUT_OF_RANGE;
+                continue;
+            }
+            int64_t low = -1;
+            sl_err_t rc = sl_log_delete_records(log, off, &low);
+            rp->error_code = (int16_t)(rc == SL_ERR_NONE ? 0 : (rc > 0 ? rc : SL_ERR_KAFKA_STORAGE_ERROR));
+            rp->low_watermark = rc == SL_ERR_NONE ? low : -1;
+        }
+        sl_topic_unref(t);
+    }
+    return SL_HANDLER_DONE;
+}

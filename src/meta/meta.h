@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The metadata store: topics and their configuration overrides (later ACLs
+ * and SCRAM credentials), behind one interface with two backends. The local
+ * backend (meta_local.c, the single-node default) keeps everything in one
+ * checksummed file in <data_dir>/meta, replaced atomically on every change;
+ * a ZooKeeper backend for clusters comes later behind the same calls
+ * (meta_int.h is the backend interface).
+ *
+ * Every call is thread-safe. Writes are durable before they return. Reads
+ * return deep copies the caller owns, so no lock is held once a call
+ * returns. Metadata changes are rare (admin operations), so a write
+ * rewrites the whole store; reads never touch the disk.
+ */
+#ifndef SL_META_META_H
+#define SL_META_META_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/topic_config.h" /* struct sl_kv */
+#include "core/bytes.h"          /* sl_uuid_t */
+#include "sluice/err.h"
+
+/* Limits the store enforces on what it is given and what it reads. */
+#define SL_META_TOPIC_NAME_MAX 249     /* Kafka's limit */
+#define SL_META_KEY_MAX 255            /* bytes of a config key */
+#define SL_META_VALUE_MAX (64 * 1024)  /* bytes of a config value */
+#define SL_META_CONFIGS_MAX 1024       /* overrides per topic */
+
+/* One topic. As an argument it is borrowed; as a result it is owned by the
+ * caller (free with sl_meta_topics_free). configs holds the topic's
+ * explicit overrides (key → value as given), sorted by key, keys unique. */
+struct sl_meta_topic {
+    char *name;
+    sl_uuid_t id;
+    int32_t partitions;
+    struct sl_kv *configs;
+    int n_configs;
+};
+
+struct sl_meta;
+
+/* Opens the local store in <data_dir>/meta (data_dir borrowed), creating
+ * both directories (mode 0700) and an empty store on first start, and takes
+ * an exclusive lock on it (a second process on the same data directory is
+ * refused). A leftover temporary file of an interrupted write is removed
+ * (the store it was replacing is intact). A checksum mismatch, a parse
+ * error or an unsupported format version is fatal: returns
+ * SL_ERR__CORRUPT with a message naming the file and the problem; metadata
+ * is never silently dropped. Other failures: SL_ERR__IO (errno text in err)
+ * or SL_ERR__STATE (locked by another process). On success *out is a new
+ * store (close with sl_meta_close). */
+sl_err_t sl_meta_open_local(const char *data_dir, struct sl_meta **out, char *err, size_t errlen);
+
+/* Returns a snapshot of all topics, sorted by name: *out is a new array of
+ * *n deep copies (caller frees with sl_meta_topics_free; *out is NULL when
+ * *n is 0). Returns SL_ERR_NONE. */
+sl_err_t sl_meta_list_topics(struct sl_meta *m, struct sl_meta_topic **out, int *n);
+
+/* Copies the topic called name into *out (caller frees the fields with
+ * sl_meta_topic_clear). Returns SL_ERR_NONE or SL_ERR__NOENT. */
+sl_err_t sl_meta_get_topic(struct sl_meta *m, const char *name, struct sl_meta_topic *out);
+
+/* Frees an array returned by sl_meta_list_topics (NULL allowed). */
+void sl_meta_topics_free(struct sl_meta_topic *t, int n);
+
+/* Frees the fields of one topic and zeroes it. */
+void sl_meta_topic_clear(struct sl_meta_topic *t);
+
+/* Inserts t (borrowed, copied) or replaces the topic of the same name,
+ * durably: the call returns after the new store is on stable storage.
+ * Configs with a repeated key keep the last value. Returns:
+ * SL_ERR_NONE; SL_ERR__INVAL for a topic the store refuses (name not a
+ * legal Kafka topic name, zero id, partitions < 1, id already used by
+ * another topic, config key empty or over SL_META_KEY_MAX bytes, NULL
+ * value, value over SL_META_VALUE_MAX, more than SL_META_CONFIGS_MAX
+ * configs); SL_ERR__IO when
+ * the write failed before the store was replaced (nothing changed);
+ * SL_ERR__STATE when the store is failed (see below). If syncing the
+ * directory fails after the replace, the outcome on disk is unknown: the
+ * call returns SL_ERR__IO, memory reflects the new state, and the store
+ * fails every later write with SL_ERR__STATE until the broker restarts. */
+sl_err_t sl_meta_put_topic(struct sl_meta *m, const struct sl_meta_topic *t);
+
+/* Deletes the topic called name, durably. Returns SL_ERR_NONE,
+ * SL_ERR__NOENT, or the write errors of sl_meta_put_topic. */
+sl_err_t sl_meta_delete_topic(struct sl_meta *m, const char *name);
+
+/* Closes the store and releases its lock (NULL allowed). No call may be in
+ * progress or follow. */
+void sl_meta_close(struct sl_meta *m);
+
+/* True when name is a legal Kafka topic name: 1..249 characters from
+ * [A-Za-z0-9._-], and neither "." nor "..". */
+bool sl_meta_topic_name_valid(const char *name);
+
+#endif

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The transport vtable: the only thing between a connection and its socket.
+ * The plain transport (xprt_plain.c) calls read/writev/sendfile on the fd; the
+ * TLS transport (later, src/tls/) runs OpenSSL over the same calls. Protocol
+ * code never looks below this interface: it sees bytes in, bytes out, and
+ * the connection's principal.
+ *
+ * Results follow read(2): > 0 bytes moved, 0 end of stream (read only), -1
+ * with errno (EAGAIN: not now; the transport sets c->_want to the events it
+ * needs, which lets TLS turn "a read that wants a write" into the right
+ * epoll registration).
+ */
+#ifndef SL_NET_XPRT_H
+#define SL_NET_XPRT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct sl_conn;
+
+struct sl_xprt_ops {
+    const char *name; /* "plain", "tls" */
+    /* Reads up to len bytes. */
+    ssize_t (*read)(struct sl_conn *c, void *buf, size_t len);
+    /* Writes from iov. */
+    ssize_t (*writev)(struct sl_conn *c, const struct iovec *iov, int iovcnt);
+    /* Sends len bytes of file fd from *off (advanced); NULL when the
+     * transport must see the bytes (TLS): the caller reads and writes. */
+    ssize_t (*sendfile)(struct sl_conn *c, int fd, off_t *off, size_t len);
+    /* True if the transport holds decrypted input that epoll cannot see. */
+    bool (*has_pending)(struct sl_conn *c);
+    /* Releases transport state (does not close the fd). */
+    void (*destroy)(struct sl_conn *c);
+};
+
+extern const struct sl_xprt_ops sl_xprt_plain;
+
+#endif

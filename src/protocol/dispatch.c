@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The dispatcher table and the per-frame path (see dispatch.h). Version
+ * ranges follow PROTOCOL.md §2.3 and §9: only what is implemented is
+ * advertised.
+ */
+#include "protocol/dispatch.h"
+
+#include <string.h>
+
+#include "api/api.h"
+#include "core/logging.h"
+#include "sluice/err.h"
+#include "net/conn.h"
+#include "protocol/codec.h"
+#include "protocol/gen/apis.h"
+#include "protocol/request.h"
+
+/* Keep in key order. */
+static const struct sl_api_row rows[] = {
+    {SL_API_PRODUCE, 0, 11, 3, sl_api_produce, false, "produce"},
+    {SL_API_FETCH, 4, 12, 4, sl_api_fetch, false, "fetch"},
+    {SL_API_LIST_OFFSETS, 1, 7, 1, sl_api_list_offsets, false, "describe"},
+    {SL_API_METADATA, 0, 12, 0, sl_api_metadata, false, "describe"},
+    {SL_API_API_VERSIONS, 0, 4, 0, sl_api_api_versions, true, "none"},
+    {SL_API_CREATE_TOPICS, 2, 7, 2, sl_api_create_topics, false, "change"},
+    {SL_API_DELETE_TOPICS, 1, 6, 1, sl_api_delete_topics, false, "change"},
+    {SL_API_DELETE_RECORDS, 0, 2, 0, sl_api_delete_records, false, "change"},
+    {SL_API_OFFSET_FOR_LEADER_EPOCH, 2, 4, 2, sl_api_offset_for_leader_epoch, false, "describe"},
+    {SL_API_DESCRIBE_CONFIGS, 1, 4, 1, sl_api_describe_configs, false, "describe"},
+    {SL_API_ALTER_CONFIGS, 0, 2, 0, sl_api_alter_configs, false, "change"},
+    {SL_API_CREATE_PARTITIONS, 0, 3, 0, sl_api_create_partitions, false, "change"},
+    {SL_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, 0, sl_api_incremental_alter_configs, false, "change"},
+    {SL_API_DESCRIBE_CLUSTER, 0, 2, 0, sl_api_describe_cluster, false, "describe"},
+};
+
+#define N_ROWS ((int)(sizeof(rows) / sizeof(rows[0])))
+
+const struct sl_api_row *sl_dispatch_row(int16_t key)
+{
+    for (int i = 0; i < N_ROWS; i++) {
+        if (rows[i].key == key)
+            return &rows[i];
+    }
+    return NULL;
+}
+
+const struct sl_api_row *sl_dispatch_next(int *i)
+{
+    if (*i < 0 || *i >= N_ROWS)
+        return NULL;
+    return &rows[(*i)++];
+}
+
+static void copy_client_id(struct sl_req *req)
+{
+    sl_str_t id = req->hdr.client_id;
+    if (id.len > 0)
+        req->hdr.client_id.p = sl_arena_memdup(&req->arena, id.p, (size_t)id.len);
+    else
+        req->hdr.client_id = SL_STR_EMPTY;
+}
+
+void sl_dispatch_frame(struct sl_conn *c, const uint8_t *frame, size_t len)
+{
+    struct sl_reader r = {frame, frame + len, 0};
+    struct sl_request_header hdr;
+    if (sl_codec_decode_request_header(&r, &hdr) != 0) {
+        sl_conn_close(c, "malformed request header");
+        return;
+    }
+    const struct sl_api_row *row = sl_dispatch_row(hdr.api_key);
+    const struct sl_api_info *api = row ? sl_api_lookup(hdr.api_key) : NULL;
+    if (!row || !api) {
+        SL_INFO("net", "closing %s: unknown or unserved API key %d", c->peer, hdr.api_key);
+        sl_conn_close(c, "unknown api key");
+        return;
+    }
+    bool too_new_api_versions = hdr.api_key == SL_API_API_VERSIONS && hdr.api_version > row->max_version;
+    if (!too_new_api_versions && (hdr.api_version < row->accept_min || hdr.api_version > row->max_version)) {
+        SL_INFO("net", "closing %s: %s v%d not supported (%d..%d)", c->peer, api->name,
+                hdr.api_version, row->accept_min, row->max_version);
+        sl_conn_close(c, "unsupported version");
+        return;
+    }
+    struct sl_req *req = sl_req_new(c);
+    req->hdr = hdr;
+    req->api = api;
+    req->row = row;
+    copy_client_id(req);
+    req->resp = sl_arena_alloc(&req->arena, api->response->size);
+    sl_codec_init(api->response, req->resp);
+    if (too_new_api_versions) {
+        sl_api_api_versions_unsupported(req);
+        sl_req_encode(req);
+        sl_conn_enqueue(c, req);
+        return;
+    }
+    req->body = sl_arena_alloc(&req->arena, api->request->size);
+    if (sl_codec_decode(api->request, hdr.api_version, &r, &req->arena, req->body) != 0) {
+        SL_INFO("net", "closing %s: malformed %s v%d request", c->peer, api->name,
+                hdr.api_version);
+        sl_req_free(req);
+        sl_conn_close(c, "malformed request");
+        return;
+    }
+    int rc = row->handler(req);
+    if (rc == SL_HANDLER_DONE) {
+        if (req->no_response) {
+            sl_req_free(req);
+            return;
+        }
+        sl_req_encode(req);
+        sl_conn_enqueue(c, req);
+    } else if (rc == SL_ERR__DEFER) {
+        SL_ASSERT(req->state == SL_REQ_PARKED || req->state == SL_REQ_WAITING);
+        sl_conn_enqueue(c, req);
+    } else {
+        sl_req_free(req);
+        sl_conn_close(c, "request refused");
+    }
+}

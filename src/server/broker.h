@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The broker: configuration, the topic registry, the metadata store, the
+ * group-commit flusher, listeners and network threads, and the background
+ * thread (retention, periodic flush). One per process.
+ */
+#ifndef SL_SERVER_BROKER_H
+#define SL_SERVER_BROKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "net/netloop.h"
+
+struct sl_meta;
+struct sl_flusher;
+struct sl_fileops;
+struct sl_registry;
+
+struct sl_broker {
+    struct sl_config *cfg;
+    const struct sl_fileops *fops;
+    struct sl_meta *meta;
+    struct sl_flusher *flusher;
+    struct sl_registry *reg;
+    char logs_dir[4096];
+    char cluster_id[32];
+    struct sl_listener listeners[SL_MAX_LISTENERS];
+    int n_listeners;
+    struct sl_netloop **loops;
+    int n_loops;
+    uint8_t **scratch; /* per loop: bounce buffer for file extents on non-sendfile transports */
+    atomic_uint_fast64_t next_conn_id;
+    atomic_int n_conns;
+    pthread_t bg_thread;
+    pthread_mutex_t bg_mu;
+    pthread_cond_t bg_cv;
+    bool bg_stop;
+    bool clean_start; /* the previous run shut down cleanly */
+};
+
+/* Starts everything from cfg (borrowed; must outlive the broker). Returns 0,
+ * or -1 with err describing what failed (port in use, unreadable data
+ * directory, corrupt metadata). */
+int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_t errlen);
+
+/* Stops accepting, closes connections, flushes every log, writes the clean
+ * shutdown marker. */
+void sl_broker_stop(struct sl_broker *b);
+
+#endif

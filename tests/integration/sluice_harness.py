@@ -1,0 +1,959 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Integration-test harness: start a broker on a free loopback port, drive it
+with real clients (Kafka's Java CLI tools, kcat, confluent-kafka, kafka-python).
+
+Environment:
+  SLUICED            the broker binary (absolute path; default <repo>/build/sluiced)
+  SLUICE_TARGET      "sluice" (default) or "kafka": run the same tests against
+                     Apache Kafka 4.x from .cache/kafka (KRaft, single node), the
+                     reference a differential test compares with
+  SLUICE_SANITIZED   "1" when SLUICED is an ASan/UBSan build: longer deadlines,
+                     and every broker log is checked for sanitizer reports
+  SLUICE_KAFKA_HOME  where install-deps.sh put Kafka (default <repo>/.cache/kafka)
+  SLUICE_EXTRA_CONFIG  extra broker properties for every broker, "k=v" separated
+                     by newlines or ';'
+
+Nothing here sleeps a fixed time: every wait is a condition with a deadline.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import random
+import re
+import signal
+import socket
+import struct
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional, TypeVar
+
+REPO = Path(__file__).resolve().parents[2]
+SLUICED = Path(os.environ.get("SLUICED") or REPO / "build" / "sluiced")
+TARGET = os.environ.get("SLUICE_TARGET", "sluice")
+SANITIZED = os.environ.get("SLUICE_SANITIZED") == "1"
+KAFKA_HOME = Path(os.environ.get("SLUICE_KAFKA_HOME") or REPO / ".cache" / "kafka")
+KAFKA_BIN = KAFKA_HOME / "bin"
+KAFKA_TOOL = REPO / "scripts" / "kafka-tool"
+
+# Deadlines scale with how slow the broker under test is.
+SLOWDOWN = 3.0 if SANITIZED else 1.0
+START_TIMEOUT = float(os.environ.get("SLUICE_START_TIMEOUT", 90 if TARGET == "kafka" else 30 * SLOWDOWN))
+STOP_TIMEOUT = 30 * SLOWDOWN
+
+SANITIZER_PATTERNS = (
+    "ERROR: AddressSanitizer",
+    "ERROR: LeakSanitizer",
+    "runtime error:",
+    "WARNING: ThreadSanitizer",
+)
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------
+# waiting
+
+
+def wait_for(cond: Callable[[], T], timeout: float, what: str, interval: float = 0.05) -> T:
+    """Polls cond() until it returns something truthy (returned) or the deadline
+    passes (AssertionError naming `what`). Exceptions from cond() count as not yet."""
+    deadline = time.monotonic() + timeout
+    last_exc: Optional[BaseException] = None
+    while True:
+        try:
+            r = cond()
+            if r:
+                return r
+        except Exception as e:  # noqa: BLE001 - reported below if it never succeeds
+            last_exc = e
+        if time.monotonic() >= deadline:
+            msg = f"timed out after {timeout:.0f}s waiting for {what}"
+            if last_exc is not None:
+                msg += f" (last error: {last_exc!r})"
+            raise AssertionError(msg)
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------
+# raw protocol: ApiVersions v0, the readiness probe
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError(f"connection closed after {len(buf)} of {n} bytes")
+        buf += chunk
+    return bytes(buf)
+
+
+def api_versions(host: str, port: int, timeout: float = 2.0) -> dict[int, tuple[int, int]]:
+    """Sends ApiVersions v0 and returns {api_key: (min, max)}; raises on any
+    connection or protocol problem, or a non-zero error code."""
+    corr = random.randrange(1, 2**31)
+    client_id = b"sluice-harness"
+    body = struct.pack(">hhih", 18, 0, corr, len(client_id)) + client_id
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.settimeout(timeout)
+        s.sendall(struct.pack(">i", len(body)) + body)
+        (size,) = struct.unpack(">i", _recv_exact(s, 4))
+        if not 6 <= size <= 1 << 20:
+            raise ValueError(f"ApiVersions response size {size}")
+        resp = _recv_exact(s, size)
+    rcorr, err, n = struct.unpack(">ihi", resp[:10])
+    if rcorr != corr:
+        raise ValueError(f"ApiVersions correlation id {rcorr}, sent {corr}")
+    if err != 0:
+        raise ValueError(f"ApiVersions error_code {err}")
+    out = {}
+    for i in range(n):
+        k, lo, hi = struct.unpack(">hhh", resp[10 + 6 * i : 16 + 6 * i])
+        out[k] = (lo, hi)
+    return out
+
+
+# --------------------------------------------------------------------------
+# the broker
+
+
+def _extra_config_from_env() -> dict[str, str]:
+    raw = os.environ.get("SLUICE_EXTRA_CONFIG", "")
+    out = {}
+    for item in re.split(r"[;\n]", raw):
+        item = item.strip()
+        if item:
+            k, _, v = item.partition("=")
+            out[k.strip()] = v.strip()
+    return out
+
+
+class BrokerError(AssertionError):
+    pass
+
+
+class Broker:
+    """One broker process on 127.0.0.1:port with its own data directory.
+
+    start() / stop() (SIGTERM) / kill() (SIGKILL) / start() again reuses the
+    same data directory and port. Its stderr (and stdout) go to `log_path`,
+    appended across restarts with a marker line per start."""
+
+    def __init__(
+        self,
+        workdir: Path | str,
+        config: Optional[dict[str, object]] = None,
+        port: Optional[int] = None,
+        target: str = TARGET,
+        binary: Optional[Path] = None,
+    ):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = self.workdir / "data"
+        self.config_path = self.workdir / "broker.properties"
+        self.log_path = self.workdir / "broker.log"
+        self.target = target
+        self.binary = Path(binary) if binary else SLUICED
+        self.port = port or free_port()
+        self.controller_port = free_port() if target == "kafka" else None
+        self.extra = {k: str(v) for k, v in (config or {}).items()}
+        self.proc: Optional[subprocess.Popen] = None
+        self.starts = 0
+        self.exits: list[int] = []  # return codes of earlier runs, in order
+        self._stopping = False  # the test stopped or killed it on purpose
+        self._formatted = False
+
+    # -- facts
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.proc.pid if self.proc else None
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def config(self) -> dict[str, str]:
+        listener = f"PLAINTEXT://127.0.0.1:{self.port}"
+        if self.target == "kafka":
+            cp = self.controller_port
+            base = {
+                "process.roles": "broker,controller",
+                "node.id": "1",
+                "controller.quorum.voters": f"1@127.0.0.1:{cp}",
+                "listeners": f"{listener},CONTROLLER://127.0.0.1:{cp}",
+                "advertised.listeners": listener,
+                "controller.listener.names": "CONTROLLER",
+                "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name": "PLAINTEXT",
+                "log.dirs": str(self.data_dir / "kafka-logs"),
+                "offsets.topic.replication.factor": "1",
+                "transaction.state.log.replication.factor": "1",
+                "transaction.state.log.min.isr": "1",
+                "share.coordinator.state.topic.replication.factor": "1",
+                "share.coordinator.state.topic.min.isr": "1",
+                "group.initial.rebalance.delay.ms": "0",
+                "num.partitions": "1",
+            }
+        else:
+            base = {
+                "listeners": listener,
+                "advertised.listeners": listener,
+                "node.id": "1",
+                "num.partitions": "1",
+            }
+        base.update(_extra_config_from_env())
+        base.update(self.extra)
+        return base
+
+    def _write_config(self) -> None:
+        lines = ["# written by tests/integration/sluice_harness.py"]
+        lines += [f"{k}={v}" for k, v in self.config().items()]
+        self.config_path.write_text("\n".join(lines) + "\n")
+
+    def _command(self) -> list[str]:
+        if self.target == "kafka":
+            return [str(KAFKA_TOOL), "kafka-server-start", str(self.config_path)]
+        return [str(self.binary), "--config", str(self.config_path), "--data-dir", str(self.data_dir)]
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if SANITIZED:
+            env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1:halt_on_error=1")
+            env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        if self.target == "kafka":
+            env.setdefault("KAFKA_HEAP_OPTS", "-Xmx1G -Xms512M")
+            env["SLUICE_KAFKA_HOME"] = str(KAFKA_HOME)
+        return env
+
+    def _format_kafka(self) -> None:
+        if self._formatted or (self.data_dir / "kafka-logs" / "meta.properties").exists():
+            self._formatted = True
+            return
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        r = subprocess.run(
+            [str(KAFKA_TOOL), "kafka-storage", "format", "-t", cluster_id, "-c", str(self.config_path)],
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=120, env=self._env(),
+        )
+        if r.returncode != 0:
+            raise BrokerError(f"kafka-storage format failed: {r.stdout.decode()} {r.stderr.decode()}")
+        self._formatted = True
+
+    # -- lifecycle
+    def start(self, timeout: float = START_TIMEOUT) -> "Broker":
+        if self.running():
+            raise BrokerError("start(): broker already running")
+        if self.target == "sluice" and not os.access(self.binary, os.X_OK):
+            raise BrokerError(f"broker binary {self.binary} missing or not executable (run `make build`)")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._write_config()
+        if self.target == "kafka":
+            self._format_kafka()
+        self.starts += 1
+        self._stopping = False
+        with open(self.log_path, "ab") as log:
+            log.write(f"=== harness: start #{self.starts}: {' '.join(self._command())}\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(
+                self._command(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                env=self._env(), start_new_session=True,
+            )
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Until the port accepts a connection and ApiVersions gets a good reply."""
+
+        def ready() -> bool:
+            if self.proc is None or self.proc.poll() is not None:
+                raise BrokerError(
+                    f"broker exited with code {self.proc.returncode if self.proc else None} while starting\n"
+                    + self.log_tail()
+                )
+            api_versions(self.host, self.port, timeout=2.0)
+            return True
+
+        deadline = time.monotonic() + timeout
+        last: Optional[BaseException] = None
+        while True:
+            try:
+                ready()
+                return
+            except BrokerError:
+                raise
+            except Exception as e:  # noqa: BLE001
+                last = e
+            if time.monotonic() >= deadline:
+                self.kill()
+                raise BrokerError(
+                    f"broker not ready on {self.bootstrap} after {timeout:.0f}s (last probe: {last!r})\n"
+                    + self.log_tail()
+                )
+            time.sleep(0.05)
+
+    def _reap(self, timeout: float) -> Optional[int]:
+        assert self.proc is not None
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self.exits.append(rc)
+        return rc
+
+    def stop(self, timeout: float = STOP_TIMEOUT, check: bool = True) -> int:
+        """SIGTERM and wait. With check, a non-clean exit (non-zero, other than
+        the JVM's 143 for the Kafka reference) or a hang is an error."""
+        if self.proc is None or self.proc.poll() is not None:
+            raise BrokerError(
+                f"stop(): broker is not running (exit code {self.proc.returncode if self.proc else None})\n"
+                + self.log_tail()
+            )
+        self._stopping = True
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self._reap(timeout)
+        if rc is None:
+            self.proc.kill()
+            self._reap(10)
+            raise BrokerError(f"broker did not exit within {timeout:.0f}s of SIGTERM\n" + self.log_tail())
+        ok = rc == 0 or (self.target == "kafka" and rc == 143)
+        if check and not ok:
+            raise BrokerError(f"broker exited with code {rc} after SIGTERM\n" + self.log_tail())
+        return rc
+
+    def kill(self) -> None:
+        """SIGKILL (a crash as far as the broker can tell) and reap."""
+        if self.proc is not None and self.proc.poll() is None:
+            self._stopping = True
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # the JVM under kafka-tool too
+            except ProcessLookupError:
+                pass
+            self._reap(30)
+
+    def restart(self, timeout: float = START_TIMEOUT) -> "Broker":
+        self.stop()
+        return self.start(timeout)
+
+    # -- inspection
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_bytes().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, lines: int = 60) -> str:
+        tail = self.log_text().splitlines()[-lines:]
+        return f"--- last {len(tail)} lines of {self.log_path} ---\n" + "\n".join(tail)
+
+    def sanitizer_reports(self) -> list[str]:
+        return [ln for ln in self.log_text().splitlines() if any(p in ln for p in SANITIZER_PATTERNS)]
+
+    def check_alive(self) -> None:
+        if self.proc is None:
+            raise BrokerError("broker was never started")
+        if self.proc.poll() is not None:
+            raise BrokerError(f"broker died unexpectedly (exit code {self.proc.returncode})\n" + self.log_tail())
+
+    def finish(self) -> None:
+        """Fixture teardown: the broker must still be running unless the test
+        stopped it; it must then stop cleanly; a sanitized build must have
+        reported nothing."""
+        problems = []
+        if self.proc is not None:
+            if self.proc.poll() is not None and not self._stopping:
+                self._stopping = True
+                problems.append(f"broker died unexpectedly (exit code {self.proc.returncode})")
+            elif self.running():
+                try:
+                    self.stop()
+                except BrokerError as e:
+                    problems.append(str(e).splitlines()[0])
+        if SANITIZED:
+            reports = self.sanitizer_reports()
+            if reports:
+                problems.append("sanitizer reports in the broker log:\n  " + "\n  ".join(reports[:20]))
+        if problems:
+            raise BrokerError("\n".join(problems) + "\n" + self.log_tail(100))
+
+
+# --------------------------------------------------------------------------
+# external tools
+
+
+class ToolError(AssertionError):
+    pass
+
+
+def _tail(b: bytes, n: int = 3000) -> str:
+    s = b.decode("utf-8", "replace") if isinstance(b, (bytes, bytearray)) else str(b or "")
+    return s if len(s) <= n else "..." + s[-n:]
+
+
+def run(
+    argv: list[str],
+    *,
+    input: bytes | None = None,
+    stdin_path: Path | None = None,
+    timeout: float = 120,
+    check: bool = True,
+    env: Optional[dict[str, str]] = None,
+) -> subprocess.CompletedProcess:
+    """Runs argv to completion with a deadline; raises ToolError (with the
+    output's tail) on timeout, or on a non-zero exit when check."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    stdin = open(stdin_path, "rb") if stdin_path else (subprocess.PIPE if input is not None else subprocess.DEVNULL)
+    try:
+        p = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=full_env, start_new_session=True)
+        try:
+            out, err = p.communicate(input=input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            out, err = p.communicate()
+            raise ToolError(
+                f"{' '.join(argv[:3])}... timed out after {timeout:.0f}s\nstderr: {_tail(err)}\nstdout: {_tail(out, 1000)}"
+            )
+    finally:
+        if stdin_path:
+            stdin.close()
+    r = subprocess.CompletedProcess(argv, p.returncode, out, err)
+    if check and r.returncode != 0:
+        raise ToolError(
+            f"{' '.join(argv)} exited with {r.returncode}\nstderr: {_tail(err)}\nstdout: {_tail(out, 1000)}"
+        )
+    return r
+
+
+def kafka_tool(name: str, *args: str, timeout: float = 180, **kw) -> subprocess.CompletedProcess:
+    """Runs one of Kafka's CLI tools (e.g. "kafka-topics") from .cache/kafka/bin."""
+    script = KAFKA_BIN / f"{name}.sh"
+    if not script.exists():
+        raise ToolError(f"{script} missing: run scripts/install-deps.sh all")
+    return run([str(script), *args], timeout=timeout, **kw)
+
+
+def kcat(*args: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
+    return run(["kcat", *args], timeout=timeout, **kw)
+
+
+# --------------------------------------------------------------------------
+# admin through confluent-kafka
+
+
+def admin_client(bootstrap: str):
+    from confluent_kafka.admin import AdminClient
+
+    return AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 10000})
+
+
+def topic_partitions(bootstrap: str, topic: Optional[str] = None, timeout: float = 10) -> dict[str, dict[int, int]]:
+    """Metadata: {topic: {partition: leader}} (all topics, or just `topic`)."""
+    md = admin_client(bootstrap).list_topics(topic=topic, timeout=timeout)
+    out = {}
+    for name, t in md.topics.items():
+        if t.error is not None:
+            continue
+        out[name] = {p.id: p.leader for p in t.partitions.values()}
+    return out
+
+
+def create_topic(bootstrap: str, name: str, partitions: int = 1, config: Optional[dict] = None,
+                 timeout: float = 30) -> None:
+    """CreateTopics via confluent-kafka's AdminClient, then waits until Metadata
+    shows every partition with a leader."""
+    from confluent_kafka.admin import NewTopic
+
+    a = admin_client(bootstrap)
+    fut = a.create_topics(
+        [NewTopic(name, num_partitions=partitions, replication_factor=1, config=dict(config or {}))],
+        operation_timeout=timeout, request_timeout=timeout,
+    )
+    fut[name].result(timeout=timeout)
+    wait_for_topic(bootstrap, name, partitions, timeout)
+
+
+def wait_for_topic(bootstrap: str, name: str, partitions: int, timeout: float = 30) -> None:
+    def ok():
+        parts = topic_partitions(bootstrap, name).get(name, {})
+        return len(parts) == partitions and all(leader >= 0 for leader in parts.values())
+
+    wait_for(ok, timeout, f"topic {name} with {partitions} partitions and leaders in Metadata")
+
+
+# --------------------------------------------------------------------------
+# records: deterministic payloads and checking what came back
+
+
+@dataclass(frozen=True)
+class Rec:
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, Optional[bytes]], ...] = field(default_factory=tuple)
+    partition: Optional[int] = None  # where the producer was told to put it (None: its partitioner)
+
+
+def record_id(value: bytes) -> int:
+    """Every generated value starts with b"#<index>|"."""
+    if not value.startswith(b"#"):
+        raise ValueError(f"value without an id prefix: {value[:40]!r}")
+    return int(value[1 : value.index(b"|")])
+
+
+_TEXT_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.=+/@äöüßéñ€中文"
+
+
+def make_records(
+    n: int,
+    seed: int,
+    partitions: Optional[int] = None,
+    *,
+    text: bool = False,
+    forbid: bytes = b"",
+    header_values_text: bool = False,
+    max_value: int = 400,
+) -> list[Rec]:
+    """n distinct records: keys and values of varying length, 1-3 headers each
+    (repeated header keys included, as Kafka allows). Binary content uses every
+    byte value except those in `forbid` (for line-oriented tools); text=True
+    gives printable UTF-8 without tabs, commas, colons or newlines.
+    With `partitions`, record i is assigned partition i % partitions."""
+    rng = random.Random(seed)
+    table = bytes(b if bytes([b]) not in forbid else 0x41 + (b % 26) for b in range(256))
+
+    def blob(lo: int, hi: int, textual: bool) -> bytes:
+        k = rng.randint(lo, hi)
+        if textual:
+            return "".join(rng.choices(_TEXT_ALPHABET, k=k)).encode()
+        raw = rng.randbytes(k)
+        if forbid:
+            raw = raw.translate(table)
+        return raw
+
+    out = []
+    for i in range(n):
+        key = f"k{i % 977}:".encode() + blob(0, 24, text)
+        value = f"#{i}|".encode() + blob(0, max_value, text)
+        hs = []
+        for j in range(rng.randint(1, 3)):
+            hk = rng.choice(["trace", "src", "seq", "x-bin", "trace"])
+            hv = f"{i}.{j}".encode() + blob(0, 16, text or header_values_text)
+            hs.append((hk, hv))
+        out.append(Rec(key, value, tuple(hs), (i % partitions) if partitions else None))
+    return out
+
+
+@dataclass
+class Got:
+    partition: int
+    offset: int
+    key: Optional[bytes]
+    value: Optional[bytes]
+    headers: tuple[tuple[str, Optional[bytes]], ...]
+
+
+def check_consumed(
+    produced: list[Rec],
+    consumed: Iterable[Got],
+    partitions: int,
+    *,
+    check_headers: bool = True,
+    expect_partition: bool = True,
+) -> None:
+    """Every produced record came back exactly once, byte for byte; per
+    partition, offsets are 0,1,2,... and records are in produce order; where
+    the producer chose the partition, the record is there."""
+    by_part: dict[int, list[Got]] = {p: [] for p in range(partitions)}
+    for g in consumed:
+        if g.partition not in by_part:
+            raise AssertionError(f"record from unexpected partition {g.partition}")
+        by_part[g.partition].append(g)
+    seen: dict[int, Got] = {}
+    errors: list[str] = []
+    for p, gots in by_part.items():
+        offsets = [g.offset for g in gots]
+        if offsets != list(range(len(gots))):
+            bad = next(i for i, o in enumerate(offsets) if o != i)
+            errors.append(f"partition {p}: offsets not contiguous from 0: index {bad} has offset {offsets[bad]}")
+        last = -1
+        for g in gots:
+            try:
+                rid = record_id(g.value or b"")
+            except ValueError as e:
+                errors.append(f"partition {p} offset {g.offset}: {e}")
+                continue
+            if rid in seen:
+                errors.append(f"record #{rid} consumed twice (p{seen[rid].partition}@{seen[rid].offset} and p{p}@{g.offset})")
+                continue
+            seen[rid] = g
+            if rid <= last:
+                errors.append(f"partition {p} offset {g.offset}: record #{rid} after #{last} (out of produce order)")
+            last = rid
+            if not 0 <= rid < len(produced):
+                errors.append(f"partition {p} offset {g.offset}: unknown record #{rid}")
+                continue
+            want = produced[rid]
+            if expect_partition and want.partition is not None and want.partition != p:
+                errors.append(f"record #{rid} in partition {p}, produced to {want.partition}")
+            if g.key != want.key:
+                errors.append(f"record #{rid} key differs: got {g.key[:60]!r}, want {want.key[:60]!r}")
+            if g.value != want.value:
+                errors.append(f"record #{rid} value differs: got {g.value[:60]!r}..., want {want.value[:60]!r}...")
+            if check_headers and tuple(g.headers) != tuple(want.headers):
+                errors.append(f"record #{rid} headers differ: got {g.headers!r}, want {want.headers!r}")
+            if len(errors) > 20:
+                break
+    missing = len(produced) - len(seen)
+    if missing:
+        ids = [i for i in range(len(produced)) if i not in seen]
+        errors.append(f"{missing} of {len(produced)} records missing, e.g. #{ids[:10]}")
+    if errors:
+        raise AssertionError(f"{len(errors)} problem(s) in consumed data:\n  " + "\n  ".join(errors[:25]))
+    used = [p for p, g in by_part.items() if g]
+    assert len(used) == partitions, f"records landed in partitions {used} only, expected all {partitions}"
+
+
+# ==========================================================================
+# Produce and consume with each real client the suite uses, in one shape:
+#
+#   produce_<client>(bootstrap, topic, records, workdir)  (asserts every send succeeded)
+#   consume_<client>(bootstrap, topic, partitions, total, workdir) -> list[Got]
+#
+# Consumers use explicit partition assignment from the earliest offset (no
+# consumer group), and stop once `total` records arrived or at a deadline.
+# Producers run with enable.idempotence=false (the Java client is idempotent
+# by default, which needs InitProducerId).
+CONSUME_TIMEOUT = 180 * SLOWDOWN
+PRODUCE_TIMEOUT = 300 * SLOWDOWN
+
+
+# --------------------------------------------------------------------------
+# Apache Kafka's Java CLI tools (line-oriented text)
+
+JAVA_PRODUCER_PROPS = [
+    "enable.idempotence=false",
+    "acks=all",
+    "linger.ms=20",
+    "batch.size=262144",
+    "max.in.flight.requests.per.connection=5",
+]
+
+
+def _java_line(r: Rec) -> bytes:
+    assert not any(c in r.key + r.value for c in b"\t\n"), r
+    assert not any(c in k.encode() + (v or b"") for k, v in r.headers for c in b"\t\n,:"), r
+    hdrs = b",".join(k.encode() + b":" + (v or b"") for k, v in r.headers)
+    return hdrs + b"\t" + r.key + b"\t" + r.value + b"\n"
+
+
+def java_create_topic(bootstrap: str, topic: str, partitions: int) -> None:
+    r = kafka_tool("kafka-topics", "--bootstrap-server", bootstrap, "--create", "--topic", topic,
+                     "--partitions", str(partitions), "--replication-factor", "1")
+    assert f"Created topic {topic}" in r.stdout.decode(), r.stdout
+    wait_for_topic(bootstrap, topic, partitions)
+
+
+def produce_java(bootstrap: str, topic: str, records: list[Rec], workdir: Path) -> None:
+    assert all(r.partition is None for r in records), "the console producer cannot choose partitions"
+    src = workdir / f"{topic}.java-in.txt"
+    with open(src, "wb") as f:
+        for r in records:
+            f.write(_java_line(r))
+    args = ["--bootstrap-server", bootstrap, "--topic", topic,
+            "--property", "parse.key=true", "--property", "parse.headers=true"]
+    for p in JAVA_PRODUCER_PROPS:
+        args += ["--producer-property", p]
+    r = kafka_tool("kafka-console-producer", *args, stdin_path=src, timeout=PRODUCE_TIMEOUT)
+    # The console producer logs send failures but may still exit 0.
+    err = r.stderr.decode("utf-8", "replace")
+    assert "ERROR" not in err and "Exception" not in err, f"console producer reported errors:\n{err[-3000:]}"
+
+
+def java_end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    r = kafka_tool("kafka-get-offsets", "--bootstrap-server", bootstrap, "--topic", topic, "--time", "-1")
+    out = {}
+    for line in r.stdout.decode().split():
+        t, p, o = line.rsplit(":", 2)
+        assert t == topic, line
+        out[int(p)] = int(o)
+    return out
+
+
+def consume_java(bootstrap: str, topic: str, partitions: int, total: int, workdir: Path) -> list[Got]:
+    ends = java_end_offsets(bootstrap, topic)
+    assert sorted(ends) == list(range(partitions)), f"kafka-get-offsets: {ends}"
+    assert sum(ends.values()) == total, f"end offsets {ends} sum to {sum(ends.values())}, produced {total}"
+    got: list[Got] = []
+    for p in range(partitions):
+        if ends[p] == 0:
+            continue
+        r = kafka_tool(
+            "kafka-console-consumer", "--bootstrap-server", bootstrap, "--topic", topic,
+            "--partition", str(p), "--offset", "earliest", "--max-messages", str(ends[p]),
+            "--timeout-ms", str(int(60000 * SLOWDOWN)),
+            "--property", "print.partition=true", "--property", "print.offset=true",
+            "--property", "print.key=true", "--property", "print.headers=true",
+            timeout=CONSUME_TIMEOUT,
+        )
+        for line in r.stdout.split(b"\n"):
+            if not line:
+                continue
+            fields = line.split(b"\t")
+            assert len(fields) == 5, f"unexpected console consumer line {line[:200]!r}"
+            part, off, hdrs, key, value = fields
+            headers = ()
+            if hdrs != b"NO_HEADERS":
+                headers = tuple(
+                    (k.decode(), v) for k, _, v in (x.partition(b":") for x in hdrs.split(b","))
+                )
+            got.append(Got(int(part.split(b":")[1]), int(off.split(b":")[1]), key, value, headers))
+    return got
+
+
+# --------------------------------------------------------------------------
+# confluent-kafka (librdkafka, bundled in the wheel)
+
+
+def produce_confluent(bootstrap: str, topic: str, records: list[Rec], workdir: Optional[Path] = None,
+                      extra: Optional[dict] = None) -> list[tuple[int, int]]:
+    """Returns (partition, offset) of each record, from the delivery reports."""
+    from confluent_kafka import Producer
+
+    conf = {
+        "bootstrap.servers": bootstrap,
+        "enable.idempotence": False,
+        "acks": "all",
+        "linger.ms": 10,
+        "batch.num.messages": 10000,
+        "queue.buffering.max.messages": 200000,
+        "message.timeout.ms": int(120000 * SLOWDOWN),
+    }
+    conf.update(extra or {})
+    p = Producer(conf)
+    reports: list[Optional[tuple[int, int]]] = [None] * len(records)
+    errors: list[str] = []
+
+    def on_delivery(i):
+        def cb(err, msg):
+            if err is not None:
+                errors.append(f"record #{i}: {err}")
+            else:
+                reports[i] = (msg.partition(), msg.offset())
+        return cb
+
+    deadline = time.monotonic() + PRODUCE_TIMEOUT
+    for i, r in enumerate(records):
+        kw = {} if r.partition is None else {"partition": r.partition}
+        while True:
+            try:
+                p.produce(topic, key=r.key, value=r.value, headers=list(r.headers), on_delivery=on_delivery(i), **kw)
+                break
+            except BufferError:
+                p.poll(0.05)
+                assert time.monotonic() < deadline, "confluent-kafka: produce queue never drained"
+        if i % 1000 == 0:
+            p.poll(0)
+    left = p.flush(max(1.0, deadline - time.monotonic()))
+    assert left == 0, f"confluent-kafka: {left} records still undelivered at the deadline"
+    assert not errors, f"{len(errors)} delivery errors, e.g. {errors[:5]}"
+    assert all(x is not None for x in reports)
+    return reports  # type: ignore[return-value]
+
+
+def consume_confluent(bootstrap: str, topic: str, partitions: int, total: int,
+                      workdir: Optional[Path] = None, extra: Optional[dict] = None) -> list[Got]:
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+
+    conf = {
+        "bootstrap.servers": bootstrap,
+        "group.id": "sluice-test-unused",  # required by the client; assign() never joins it
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "enable.partition.eof": True,
+        "fetch.message.max.bytes": 1 << 20,
+    }
+    conf.update(extra or {})
+    c = Consumer(conf)
+    got: list[Got] = []
+    try:
+        c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
+        deadline = time.monotonic() + CONSUME_TIMEOUT
+        while len(got) < total:
+            assert time.monotonic() < deadline, f"confluent-kafka: {len(got)} of {total} records by the deadline"
+            for m in c.consume(num_messages=5000, timeout=0.5):
+                if m.error() is not None:
+                    if m.error().code() == KafkaError._PARTITION_EOF:
+                        continue
+                    raise AssertionError(f"confluent-kafka consumer error: {m.error()}")
+                got.append(Got(m.partition(), m.offset(), m.key(), m.value(), tuple(m.headers() or ())))
+    finally:
+        c.close()
+    return got
+
+
+# --------------------------------------------------------------------------
+# kafka-python (pure Python)
+
+
+def produce_kafka_python(bootstrap: str, topic: str, records: list[Rec], workdir: Optional[Path] = None
+                         ) -> list[tuple[int, int]]:
+    from kafka import KafkaProducer
+
+    p = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=False,
+        linger_ms=10,
+        batch_size=256 * 1024,
+        request_timeout_ms=int(60000 * SLOWDOWN),
+        max_block_ms=int(60000 * SLOWDOWN),
+    )
+    futs = []
+    try:
+        for r in records:
+            futs.append(p.send(topic, key=r.key, value=r.value, headers=list(r.headers), partition=r.partition))
+        p.flush(timeout=PRODUCE_TIMEOUT)
+        out = []
+        for i, f in enumerate(futs):
+            md = f.get(timeout=10)
+            out.append((md.partition, md.offset))
+    finally:
+        p.close(timeout=10)
+    return out
+
+
+def consume_kafka_python(bootstrap: str, topic: str, partitions: int, total: int,
+                         workdir: Optional[Path] = None) -> list[Got]:
+    from kafka import KafkaConsumer, TopicPartition
+
+    c = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=1 << 20,
+        request_timeout_ms=int(30000 * SLOWDOWN),
+    )
+    got: list[Got] = []
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        c.assign(tps)
+        c.seek_to_beginning(*tps)
+        deadline = time.monotonic() + CONSUME_TIMEOUT
+        while len(got) < total:
+            assert time.monotonic() < deadline, f"kafka-python: {len(got)} of {total} records by the deadline"
+            for tp, msgs in c.poll(timeout_ms=500, max_records=10000).items():
+                for m in msgs:
+                    got.append(Got(m.partition, m.offset, m.key, m.value, tuple(m.headers or ())))
+    finally:
+        c.close()
+    return got
+
+
+# --------------------------------------------------------------------------
+# kcat (Debian's, librdkafka 2.0.2): lines in, one fixed header set for all records
+
+KCAT_HEADERS = (("trace", b"kcat-1"), ("src", b"kcat"), ("trace", b"kcat-2"))
+KCAT_FORBID = b"\n\t"
+
+
+def produce_kcat(bootstrap: str, topic: str, records: list[Rec], workdir: Path) -> None:
+    src = workdir / f"{topic}.kcat-in.bin"
+    with open(src, "wb") as f:
+        for r in records:
+            assert r.headers == KCAT_HEADERS, "kcat sends one header set for all records"
+            assert not any(c in r.key + r.value for c in KCAT_FORBID), r
+            f.write(r.key + b"\t" + r.value + b"\n")
+    args = ["-P", "-b", bootstrap, "-t", topic, "-K", "\t", "-z", "none",
+            "-X", "acks=all", "-X", "enable.idempotence=false", "-X", "linger.ms=10",
+            "-X", "batch.num.messages=10000", "-X", "queue.buffering.max.messages=200000"]
+    parts = {r.partition for r in records}
+    if parts != {None}:
+        assert len(parts) == 1, "kcat: one partition per run"
+        args += ["-p", str(parts.pop())]
+    for k, v in KCAT_HEADERS:
+        args += ["-H", f"{k}={v.decode()}"]
+    r = kcat(*args, stdin_path=src, timeout=PRODUCE_TIMEOUT)
+    err = r.stderr.decode("utf-8", "replace")
+    assert "ERROR" not in err and "fail" not in err.lower(), f"kcat producer reported errors:\n{err[-3000:]}"
+
+
+def _parse_kcat(out: bytes) -> list[Got]:
+    # Format "R<p> <o> <keylen> <valuelen> <headers>\n<key><value>\n"
+    got = []
+    i = 0
+    while i < len(out):
+        nl = out.index(b"\n", i)
+        head = out[i:nl]
+        assert head.startswith(b"R"), f"kcat output out of step at byte {i}: {out[i:i+80]!r}"
+        p, o, kl, vl, *rest = head[1:].split(b" ", 4)
+        kl, vl = int(kl), int(vl)
+        pos = nl + 1
+        key = out[pos:pos + kl] if kl >= 0 else None
+        pos += max(kl, 0)
+        value = out[pos:pos + vl] if vl >= 0 else None
+        pos += max(vl, 0)
+        assert out[pos:pos + 1] == b"\n", f"kcat record p{p.decode()}@{o.decode()} not terminated"
+        headers = ()
+        if rest and rest[0]:
+            headers = tuple((k.decode(), v) for k, _, v in (x.partition(b"=") for x in rest[0].split(b",")))
+        got.append(Got(int(p), int(o), key, value, headers))
+        i = pos + 1
+    return got
+
+
+def consume_kcat(bootstrap: str, topic: str, partitions: int, total: int, workdir: Optional[Path] = None
+                 ) -> list[Got]:
+    got: list[Got] = []
+    for p in range(partitions):
+        r = kcat("-C", "-b", bootstrap, "-t", topic, "-p", str(p), "-o", "beginning", "-e", "-q",
+                   "-f", "R%p %o %K %S %h\n%k%s\n", timeout=CONSUME_TIMEOUT)
+        got += _parse_kcat(r.stdout)
+    assert len(got) == total, f"kcat consumed {len(got)} records, expected {total}"
+    return got
+
+
+def end_offsets(bootstrap: str, topic: str, partitions: int, timeout: float = 10) -> dict[int, int]:
+    """High watermark of each partition (ListOffsets latest), via confluent-kafka."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "sluice-test-unused", "enable.auto.commit": False})
+    try:
+        return {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)[1] for p in range(partitions)}
+    finally:
+        c.close()
+
+
+def consume_all_confluent(bootstrap: str, topic: str, partitions: int) -> dict[int, list[Got]]:
+    """Everything up to the current high watermarks, by partition; asserts
+    offsets run 0, 1, 2, ... up to the watermark with no gap."""
+    ends = end_offsets(bootstrap, topic, partitions)
+    got = consume_confluent(bootstrap, topic, partitions, sum(ends.values()))
+    by_part: dict[int, list[Got]] = {p: [] for p in range(partitions)}
+    for g in got:
+        by_part[g.partition].append(g)
+    for p, gs in by_part.items():
+        offs = [g.offset for g in gs]
+        assert offs == list(range(ends[p])), (
+            f"{topic}/{p}: consumed offsets are not 0..{ends[p] - 1} "
+            f"(got {len(offs)} records, first/last {offs[:1]}/{offs[-1:]})"
+        )
+    return by_part
