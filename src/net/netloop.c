@@ -19,6 +19,7 @@
 #include "core/logging.h"
 #include "core/mem.h"
 #include "net/conn.h"
+#include "protocol/request.h"
 #include "server/broker.h"
 
 #define SWEEP_MS 1000
@@ -168,6 +169,7 @@ static void *loop_main(void *arg)
     /* Close what is left, on the loop's own thread. */
     while (nl->conns)
         sl_conn_close(nl->conns, "shutdown");
+    sl_req_pool_drain();
     return NULL;
 }
 
