@@ -589,10 +589,14 @@ const char *sl_config__format_field(const struct sl_config *c, const struct sl_c
     case SL_CFG_F_I16: v = *(const int16_t *)p; break;
     case SL_CFG_F_I32: v = *(const int32_t *)p; break;
     case SL_CFG_F_I64: v = *(const int64_t *)p; break;
-    case SL_CFG_F_STR: snprintf(buf, len, "%s", *(char *const *)p ? *(char *const *)p : ""); return buf;
+    case SL_CFG_F_STR: {
+        const char *s = *(char *const *)p;
+        snprintf(buf, len, "%s", s ? s : "");
+        return buf;
+    }
     case SL_CFG_F_LISTENERS:
-        format_listeners((const struct sl_listener_cfg *)p, *(const int *)((const char *)c + r->off_n),
-                         buf, len);
+        format_listeners((const struct sl_listener_cfg *)p,
+                         *(const int *)((const char *)c + r->off_n), buf, len);
         return buf;
     default: return NULL;
     }
@@ -829,8 +833,8 @@ static const char *parse_listener(const char *s, size_t n, bool advertised,
     return NULL;
 }
 
-static const char *parse_listeners(const char *v, bool advertised, struct sl_cfg_value *out, char *why,
-                                   size_t whylen)
+static const char *parse_listeners(const char *v, bool advertised, struct sl_cfg_value *out,
+                                   char *why, size_t whylen)
 {
     const char *p = v, *item;
     size_t n;
@@ -871,8 +875,8 @@ static const char *parse_listeners(const char *v, bool advertised, struct sl_cfg
     return NULL;
 }
 
-static const char *parse_list(const struct sl_config_row *r, const char *v, struct sl_cfg_value *out,
-                              char *why, size_t whylen)
+static const char *parse_list(const struct sl_config_row *r, const char *v,
+                              struct sl_cfg_value *out, char *why, size_t whylen)
 {
     size_t cap = strlen(v) + 1, used = 0;
     char *norm = sl_xmalloc(cap);
@@ -972,7 +976,8 @@ const char *sl_config__parse(const struct sl_config_row *r, const char *t, struc
         out->s = sl_xstrdup(t);
         return NULL;
     case SL_CFG_K_LIST: return parse_list(r, t, out, why, whylen);
-    case SL_CFG_K_LISTENERS: return parse_listeners(t, r->flags & SL_CFG_ADVERTISED, out, why, whylen);
+    case SL_CFG_K_LISTENERS:
+        return parse_listeners(t, (r->flags & SL_CFG_ADVERTISED) != 0, out, why, whylen);
     default: snprintf(why, whylen, "internal error: bad row kind"); return why;
     }
 }

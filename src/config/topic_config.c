@@ -171,8 +171,8 @@ static const char *default_text(const struct sl_config *broker,
     return v;
 }
 
-/* The last override of key in over[0..n), or NULL; *found tells whether
- * there is one (its value may be NULL). */
+/* The last override of key in over[0..n), or NULL (its value may be
+ * NULL: callers check). */
 static const struct sl_kv *find_override(const struct sl_kv *over, int n, const char *key)
 {
     const struct sl_kv *hit = NULL;

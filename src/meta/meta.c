@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/logging.h"
 #include "core/mem.h"
 #include "meta/meta.h"
 #include "meta/meta_int.h"
@@ -129,8 +130,13 @@ sl_err_t sl_meta_get_topic(struct sl_meta *m, const char *name, struct sl_meta_t
 sl_err_t sl_meta_put_topic(struct sl_meta *m, const struct sl_meta_topic *t)
 {
     struct sl_meta_topic norm;
-    if (sl_meta__check_topic(t, &norm))
+    const char *why = sl_meta__check_topic(t, &norm);
+    if (why) {
+        /* Name the topic only when it is a legal name (safe to log). */
+        bool named = t->name && sl_meta_topic_name_valid(t->name);
+        SL_WARN("meta", "refusing to store topic %s: %s", named ? t->name : "(bad name)", why);
         return SL_ERR__INVAL;
+    }
     sl_err_t rc = m->ops->put_topic(m, &norm);
     sl_meta_topic_clear(&norm);
     return rc;

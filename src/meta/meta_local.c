@@ -367,9 +367,10 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_top
                 goto bad;
             }
             /* Grow by powers of two: n_configs is the count so far. */
-            if ((tp->n_configs & (tp->n_configs - 1)) == 0)
-                tp->configs = sl_xrealloc(tp->configs, (size_t)(tp->n_configs ? tp->n_configs * 2 : 1) *
-                                                           sizeof *tp->configs);
+            if ((tp->n_configs & (tp->n_configs - 1)) == 0) {
+                size_t cap2 = tp->n_configs ? (size_t)tp->n_configs * 2 : 1;
+                tp->configs = sl_xrealloc(tp->configs, cap2 * sizeof *tp->configs);
+            }
             struct sl_kv *kv = &tp->configs[tp->n_configs];
             kv->key = dec_field(f[1], fn[1], SL_META_KEY_MAX, &why);
             if (!kv->key)

@@ -69,8 +69,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluiced: %s\n", err);
         return 1;
     }
-    if (data_dir && sl_config_set(&cfg, "sluice.data.dir", data_dir, err, sizeof(err)) != SL_ERR_NONE) {
-        fprintf(stderr, "sluiced: --data-dir: %s\n", err);
+    if (data_dir &&
+        sl_config_set_from(&cfg, "--data-dir", "sluice.data.dir", data_dir, err, sizeof(err)) != SL_ERR_NONE) {
+        fprintf(stderr, "sluiced: %s\n", err);
         return 1;
     }
     for (int i = 0; i < n_over; i++) {
@@ -83,7 +84,7 @@ int main(int argc, char **argv)
         memcpy(key, overrides[i], (size_t)(eq - overrides[i]));
         key[eq - overrides[i]] = '\0';
         if (sl_config_set(&cfg, key, eq + 1, err, sizeof(err)) != SL_ERR_NONE) {
-            fprintf(stderr, "sluiced: --override: %s\n", err);
+            fprintf(stderr, "sluiced: %s\n", err);
             return 1;
         }
     }
@@ -91,14 +92,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluiced: %s\n", err);
         return 1;
     }
-    if (cfg.log_level) {
-        if (strcmp(cfg.log_level, "debug") == 0)
-            sl_log_min_level = SL_LOG_DEBUG;
-        else if (strcmp(cfg.log_level, "warn") == 0)
-            sl_log_min_level = SL_LOG_WARN;
-        else if (strcmp(cfg.log_level, "error") == 0)
-            sl_log_min_level = SL_LOG_ERROR;
-    }
+    sl_log_min_level = sl_config_loglevel(&cfg);
 
     /* Signals: handled synchronously by this thread (sigwait); every other
      * thread inherits the blocked mask. */

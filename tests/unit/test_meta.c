@@ -295,6 +295,39 @@ static void test_leftover_tmp(void)
     cleanup();
 }
 
+/* A write that fails before the rename changes nothing, on disk or in
+ * memory, and the store keeps working. (The temporary path is made a
+ * directory: open fails with EISDIR even for root.) */
+static void test_write_failure(void)
+{
+    fresh_dir();
+    struct sl_meta *m;
+    char err[512], tmp[512];
+    CHECK(sl_meta_open_local(dir, &m, err, sizeof err) == SL_ERR_NONE);
+    struct sl_meta_topic t = {.name = "keep", .id = uuid_of(1), .partitions = 1};
+    CHECK(sl_meta_put_topic(m, &t) == SL_ERR_NONE);
+    store_path(tmp, sizeof tmp, SL_META_LOCAL_TMP);
+    CHECK(mkdir(tmp, 0700) == 0);
+    struct sl_meta_topic t2 = {.name = "lost", .id = uuid_of(2), .partitions = 1};
+    CHECK(sl_meta_put_topic(m, &t2) == SL_ERR__IO);
+    CHECK(sl_meta_delete_topic(m, "keep") == SL_ERR__IO);
+    struct sl_meta_topic *list;
+    int n;
+    CHECK(sl_meta_list_topics(m, &list, &n) == SL_ERR_NONE);
+    CHECK_EQ_INT(n, 1);
+    CHECK(strcmp(list[0].name, "keep") == 0);
+    sl_meta_topics_free(list, n);
+    CHECK(rmdir(tmp) == 0);
+    CHECK(sl_meta_put_topic(m, &t2) == SL_ERR_NONE);
+    sl_meta_close(m);
+    CHECK(sl_meta_open_local(dir, &m, err, sizeof err) == SL_ERR_NONE);
+    CHECK(sl_meta_list_topics(m, &list, &n) == SL_ERR_NONE);
+    CHECK_EQ_INT(n, 2);
+    sl_meta_topics_free(list, n);
+    sl_meta_close(m);
+    cleanup();
+}
+
 static void test_lock(void)
 {
     fresh_dir();
@@ -466,6 +499,7 @@ int main(void)
     TEST_RUN(test_modes);
     TEST_RUN(test_corruption);
     TEST_RUN(test_leftover_tmp);
+    TEST_RUN(test_write_failure);
     TEST_RUN(test_lock);
     TEST_RUN(test_codec);
     TEST_RUN(test_threads);
