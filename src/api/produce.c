@@ -115,14 +115,20 @@ int sl_api_produce(struct sl_req *req)
         rt->name = sl_api_str_dup(req, td->name);
         int32_t np = td->partition_data.n > 0 ? td->partition_data.n : 0;
         SL_ARR(req, rt->partition_responses, np, sl_desc_ProduceResponse_PartitionProduceResponse);
-        struct sl_topic *t = bad_acks ? NULL : sl_registry_get(b, td->name);
+        struct sl_topic *t = sl_registry_get(b, td->name);
         for (int32_t j = 0; j < np; j++) {
             struct ProduceRequest_PartitionProduceData *pd = &td->partition_data.a[j];
             struct ProduceResponse_PartitionProduceResponse *rp = &rt->partition_responses.a[j];
             rp->index = pd->index;
             rp->base_offset = -1;
-            int16_t err = bad_acks ? SL_ERR_INVALID_REQUIRED_ACKS
-                                   : append_one(req, t, pd->index, &pd->records, acks, rp);
+            /* Kafka's order: the partition must exist before acks is judged. */
+            int16_t err;
+            if (!t || pd->index < 0 || pd->index >= t->n_parts)
+                err = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            else if (bad_acks)
+                err = SL_ERR_INVALID_REQUIRED_ACKS;
+            else
+                err = append_one(req, t, pd->index, &pd->records, acks, rp);
             rp->error_code = err;
             if (err != SL_ERR_NONE)
                 any_error = true;

@@ -255,31 +255,38 @@ void sl_conn_kick(struct sl_conn *c)
 {
     if (c->state != SL_CONN_OPEN)
         return;
-    bool blocked = false;
-    struct sl_req *h;
-    while ((h = c->q_head) && h->state == SL_REQ_DONE) {
-        int r = send_wbuf(c, &h->out, &c->out_sent);
-        if (r < 0) {
-            sl_conn_close(c, strerror(c->saved_errno));
+    for (;;) {
+        bool blocked = false;
+        struct sl_req *h;
+        while ((h = c->q_head) && h->state == SL_REQ_DONE) {
+            int r = send_wbuf(c, &h->out, &c->out_sent);
+            if (r < 0) {
+                sl_conn_close(c, strerror(c->saved_errno));
+                return;
+            }
+            if (r == 0) {
+                blocked = true;
+                break;
+            }
+            c->q_head = h->_next;
+            if (!c->q_head)
+                c->q_tail = NULL;
+            c->n_queued--;
+            c->out_sent = 0;
+            sl_req_free(h);
+        }
+        bool muted = c->n_parked > 0 || c->n_queued >= MAX_QUEUED;
+        uint32_t want = (muted ? 0 : SL_EV_READ) | (blocked ? SL_EV_WRITE : 0);
+        set_want(c, want);
+        /* Frames that arrived while the connection was muted are still in
+         * the buffer: run them now, then send what they produced. */
+        if (muted || c->rlen < 4 || c->_in_frames)
             return;
-        }
-        if (r == 0) {
-            blocked = true;
-            break;
-        }
-        c->q_head = h->_next;
-        if (!c->q_head)
-            c->q_tail = NULL;
-        c->n_queued--;
-        c->out_sent = 0;
-        sl_req_free(h);
-    }
-    bool muted = c->n_parked > 0 || c->n_queued >= MAX_QUEUED;
-    uint32_t want = (muted ? 0 : SL_EV_READ) | (blocked ? SL_EV_WRITE : 0);
-    set_want(c, want);
-    /* Frames that arrived while muted are still in the buffer. */
-    if (!muted && c->rlen >= 4)
+        size_t before = c->rlen;
         process_frames(c);
+        if (c->state != SL_CONN_OPEN || c->rlen == before)
+            return;
+    }
 }
 
 /* ---- input ---- */
@@ -287,12 +294,14 @@ void sl_conn_kick(struct sl_conn *c)
 static void process_frames(struct sl_conn *c)
 {
     size_t pos = 0;
+    c->_in_frames = true;
     while (c->state == SL_CONN_OPEN && c->n_parked == 0 && c->n_queued < MAX_QUEUED) {
         if (c->rlen - pos < 4)
             break;
         int32_t size = (int32_t)sl_be32(c->rbuf + pos);
         if (size <= 0 || size > c->max_frame) {
             SL_INFO("net", "closing %s: frame size %d outside 1..%d", c->peer, size, c->max_frame);
+            c->_in_frames = false;
             sl_conn_close(c, "bad frame size");
             return;
         }
@@ -301,6 +310,7 @@ static void process_frames(struct sl_conn *c)
         sl_dispatch_frame(c, c->rbuf + pos + 4, (size_t)size);
         pos += 4 + (size_t)size;
     }
+    c->_in_frames = false;
     if (c->state != SL_CONN_OPEN)
         return;
     if (pos) {

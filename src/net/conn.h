@@ -62,6 +62,7 @@ struct sl_conn {
     uint32_t want;     /* events currently registered */
     int64_t last_active_ms;
     int saved_errno;
+    bool _in_frames;   /* process_frames is on the stack */
     struct sl_conn *_next, *_prev; /* the loop's list */
 };
 

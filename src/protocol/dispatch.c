@@ -76,7 +76,9 @@ void sl_dispatch_frame(struct sl_conn *c, const uint8_t *frame, size_t len)
         sl_conn_close(c, "unknown api key");
         return;
     }
-    bool too_new_api_versions = hdr.api_key == SL_API_API_VERSIONS && hdr.api_version > row->max_version;
+    /* Kafka answers an ApiVersions of any unknown version (even negative). */
+    bool too_new_api_versions = hdr.api_key == SL_API_API_VERSIONS &&
+                                (hdr.api_version > row->max_version || hdr.api_version < 0);
     if (!too_new_api_versions && (hdr.api_version < row->accept_min || hdr.api_version > row->max_version)) {
         SL_INFO("net", "closing %s: %s v%d not supported (%d..%d)", c->peer, api->name,
                 hdr.api_version, row->accept_min, row->max_version);

@@ -119,6 +119,11 @@ sl_err_t sl_batch_parse_header(const uint8_t *p, size_t len, struct sl_batch_inf
     read_header(p, info);
     if (info->batch_len < 0)
         return SL_ERR_CORRUPT_MESSAGE;
+    /* Kafka's batch iterator rejects a magic it does not know (outside
+     * 0..2) as corrupt before the "must be v2" check answers INVALID_RECORD
+     * for the old formats 0 and 1. */
+    if (info->magic < 0 || info->magic > SL_BATCH_MAGIC)
+        return SL_ERR_CORRUPT_MESSAGE;
     if (info->magic != SL_BATCH_MAGIC)
         return SL_ERR_INVALID_RECORD;
     return SL_ERR_NONE;

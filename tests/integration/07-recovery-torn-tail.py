@@ -32,7 +32,6 @@ import os
 import random
 import re
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -221,6 +220,7 @@ def test_torn_tail_recovery(pristine, mode, trial):
     ctx += (f" segment {seg_path.name}: {len(original)} -> {len(damaged)} bytes, first change at byte {cut}, "
             f"{len(keep)} of {len(orig_batches)} batches intact, expected log end {expected_end}")
 
+    print(ctx)  # shown with -rP, and on failure
     try:
         b.start(timeout=READY_TIMEOUT)
         with k.Conn(b.host, b.port, timeout=30) as c:
@@ -240,7 +240,8 @@ def test_torn_tail_recovery(pristine, mode, trial):
             assert hw == expected_end, f"{ctx}: Fetch high watermark {hw}"
             want = [bt for base, bt in sorted(pristine.served.items()) if bt.next_offset <= expected_end]
             assert [x.base_offset for x in served] == [x.base_offset for x in want], \
-                f"{ctx}: served bases {[x.base_offset for x in served][-5:]}..., want ...{[x.base_offset for x in want][-5:]}"
+                (f"{ctx}: served bases ...{[x.base_offset for x in served][-5:]}, "
+                 f"want ...{[x.base_offset for x in want][-5:]}")
             for got, exp in zip(served, want):
                 assert got.raw == exp.raw, f"{ctx}: batch {exp.base_offset} served with different bytes"
 
@@ -249,7 +250,8 @@ def test_torn_tail_recovery(pristine, mode, trial):
                 f = c.fetch_one(TOPIC, 0, want[-1].base_offset, partition_max_bytes=8 << 20)
                 tail, used = k.parse_batches(f["records"] or b"")
                 assert used == len(f["records"] or b""), \
-                    f"{ctx}: {len(f['records']) - used} bytes of a partial batch served after offset {want[-1].base_offset}"
+                    (f"{ctx}: {len(f['records']) - used} bytes of a partial batch served after offset "
+                     f"{want[-1].base_offset}")
                 assert tail[-1].next_offset == expected_end, ctx
             f = c.fetch_one(TOPIC, 0, expected_end)
             assert f["error_code"] == k.NONE and (f["records"] or b"") == b"", f"{ctx}: fetch at the end: {f}"

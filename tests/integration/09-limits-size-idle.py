@@ -15,7 +15,6 @@ Kafka (measured on 4.1.2 with kwire; SLUICE_TARGET=kafka runs this file against 
 
 from __future__ import annotations
 
-import socket
 import struct
 import time
 
