@@ -87,8 +87,9 @@ struct sl_batch_info {
  * Returns:
  *   SL_ERR_NONE;
  *   SL_ERR_CORRUPT_MESSAGE  fewer than 61 bytes, length field too small or
- *                           past len, CRC mismatch;
- *   SL_ERR_INVALID_RECORD   magic != 2, unused attribute bits (7..15) set,
+ *                           past len, a magic Kafka does not know (outside
+ *                           0..2), CRC mismatch;
+ *   SL_ERR_INVALID_RECORD   magic 0 or 1 (old formats), unused attribute bits (7..15) set,
  *                           count <= 0 or inconsistent with last_offset_delta,
  *                           records that do not parse (uncompressed only);
  *   SL_ERR_UNSUPPORTED_COMPRESSION_TYPE  compression codec 5..7.
@@ -100,7 +101,8 @@ sl_err_t sl_batch_parse(const uint8_t *p, size_t len, struct sl_batch_info *info
  * there, that the length field is >= 49, and magic 2; no CRC, no records, and
  * the batch may extend past len. Meant for stored batches that were fully
  * validated when written (the fetch and index paths). Returns SL_ERR_NONE,
- * SL_ERR_CORRUPT_MESSAGE or SL_ERR_INVALID_RECORD (magic). Borrows p. */
+ * SL_ERR_CORRUPT_MESSAGE (lengths, magic outside 0..2) or
+ * SL_ERR_INVALID_RECORD (magic 0 or 1). Borrows p. */
 sl_err_t sl_batch_parse_header(const uint8_t *p, size_t len, struct sl_batch_info *info);
 
 /* The full produce-path validation of the records field of one partition, in
@@ -108,7 +110,8 @@ sl_err_t sl_batch_parse_header(const uint8_t *p, size_t len, struct sl_batch_inf
  * .analyzeAndValidateRecords, LogValidator):
  *   exactly one batch filling len exactly      else SL_ERR_INVALID_RECORD
  *     (a length field < 49 is SL_ERR_CORRUPT_MESSAGE);
- *   magic 2                                    else SL_ERR_INVALID_RECORD;
+ *   magic 2                                    else SL_ERR_INVALID_RECORD
+ *     (SL_ERR_CORRUPT_MESSAGE outside 0..2, as Kafka's batch iterator);
  *   base_offset == 0                           else SL_ERR_INVALID_RECORD;
  *   len <= max_message_bytes                   else SL_ERR_MESSAGE_TOO_LARGE
  *     (the whole batch with its 12-byte prefix, as Kafka's max.message.bytes);

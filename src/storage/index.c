@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "core/bytes.h"
+#include "core/crc32c.h"
 #include "core/logging.h"
 #include "core/mem.h"
 
@@ -143,13 +144,38 @@ int64_t sl_tindex_floor_ts(const struct sl_tindex *ix, uint32_t n, int64_t ts)
     return (int64_t)lo - 1;
 }
 
+static size_t put_trailer(uint8_t *out, size_t n, char kind)
+{
+    out[n] = 'S';
+    out[n + 1] = 'L';
+    out[n + 2] = 'X';
+    out[n + 3] = (uint8_t)kind;
+    sl_put_be32(out + n + 4, sl_crc32c(0, out, n));
+    return n + SL_INDEX_TRAILER_SIZE;
+}
+
+/* The number of entry bytes of a file with a valid trailer of this kind, or
+ * -1. */
+static int64_t check_trailer(const uint8_t *p, size_t len, char kind, size_t entry)
+{
+    if (len < SL_INDEX_TRAILER_SIZE)
+        return -1;
+    size_t n = len - SL_INDEX_TRAILER_SIZE;
+    const uint8_t *t = p + n;
+    if (n % entry != 0 || t[0] != 'S' || t[1] != 'L' || t[2] != 'X' || t[3] != (uint8_t)kind)
+        return -1;
+    if (sl_crc32c(0, p, n) != sl_be32(t + 4))
+        return -1;
+    return (int64_t)n;
+}
+
 size_t sl_oindex_encode(const struct sl_oindex *ix, uint32_t n, uint8_t *out)
 {
     for (uint32_t i = 0; i < n; i++) {
         sl_put_be32(out + (size_t)i * SL_OINDEX_ENTRY_SIZE, (uint32_t)ix->e[i].rel);
         sl_put_be32(out + (size_t)i * SL_OINDEX_ENTRY_SIZE + 4, (uint32_t)ix->e[i].pos);
     }
-    return (size_t)n * SL_OINDEX_ENTRY_SIZE;
+    return put_trailer(out, (size_t)n * SL_OINDEX_ENTRY_SIZE, 'O');
 }
 
 size_t sl_tindex_encode(const struct sl_tindex *ix, uint32_t n, uint8_t *out)
@@ -158,12 +184,17 @@ size_t sl_tindex_encode(const struct sl_tindex *ix, uint32_t n, uint8_t *out)
         sl_put_be64(out + (size_t)i * SL_TINDEX_ENTRY_SIZE, (uint64_t)ix->e[i].ts);
         sl_put_be32(out + (size_t)i * SL_TINDEX_ENTRY_SIZE + 8, (uint32_t)ix->e[i].rel);
     }
-    return (size_t)n * SL_TINDEX_ENTRY_SIZE;
+    return put_trailer(out, (size_t)n * SL_TINDEX_ENTRY_SIZE, 'T');
 }
 
 uint32_t sl_oindex_decode(struct sl_oindex *ix, const uint8_t *p, size_t len, int64_t log_size,
                           bool *intact)
 {
+    int64_t bytes = check_trailer(p, len, 'O', SL_OINDEX_ENTRY_SIZE);
+    *intact = false;
+    if (bytes < 0)
+        return 0;
+    len = (size_t)bytes;
     size_t max = len / SL_OINDEX_ENTRY_SIZE;
     if (max > UINT32_MAX - 1)
         max = UINT32_MAX - 1;
@@ -186,6 +217,11 @@ uint32_t sl_oindex_decode(struct sl_oindex *ix, const uint8_t *p, size_t len, in
 
 uint32_t sl_tindex_decode(struct sl_tindex *ix, const uint8_t *p, size_t len, bool *intact)
 {
+    int64_t bytes = check_trailer(p, len, 'T', SL_TINDEX_ENTRY_SIZE);
+    *intact = false;
+    if (bytes < 0)
+        return 0;
+    len = (size_t)bytes;
     size_t max = len / SL_TINDEX_ENTRY_SIZE;
     if (max > UINT32_MAX - 1)
         max = UINT32_MAX - 1;

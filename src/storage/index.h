@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * The sparse offset index and the time index of one segment, kept in memory
- * and persisted as files in Kafka's entry formats (big-endian, no header):
+ * and persisted as files in Kafka's entry formats (big-endian), followed by
+ * an 8-byte trailer Kafka does not have:
  *   .index      8-byte entries  { int32 relative offset, int32 position }
  *   .timeindex 12-byte entries  { int64 timestamp, int32 relative offset }
+ *   trailer                     { "SLX" + 'O' or 'T', uint32 CRC-32C of the entries }
+ * The trailer lets recovery tell a damaged index file from a good one: a
+ * file without a valid trailer is ignored and the index rebuilt from the
+ * data, instead of trusting entries that merely look ordered (a wrong time
+ * entry could make retention delete data early).
  * Relative offsets are offsets minus the segment's base offset. An offset
  * entry names the BASE offset of the batch that starts at `position` (Kafka
  * stores the batch's last offset there; either is correct for a floor
@@ -30,6 +36,7 @@
 
 #define SL_OINDEX_ENTRY_SIZE 8
 #define SL_TINDEX_ENTRY_SIZE 12
+#define SL_INDEX_TRAILER_SIZE 8
 
 struct sl_oentry {
     int32_t rel; /* batch base offset - segment base offset */
@@ -96,17 +103,19 @@ uint32_t sl_oindex_count_below(const struct sl_oindex *ix, uint32_t n, int64_t l
 /* Largest entry with ts <= ts. */
 int64_t sl_tindex_floor_ts(const struct sl_tindex *ix, uint32_t n, int64_t ts);
 
-/* Serialises the first n entries into out (n * entry size bytes, caller's
- * buffer); returns the byte count. */
+/* Serialises the first n entries and the trailer into out (n * entry size
+ * + SL_INDEX_TRAILER_SIZE bytes, caller's buffer); returns the byte count. */
 size_t sl_oindex_encode(const struct sl_oindex *ix, uint32_t n, uint8_t *out);
 size_t sl_tindex_encode(const struct sl_tindex *ix, uint32_t n, uint8_t *out);
 
-/* Loads entries from the bytes of an index file into an empty index, keeping
- * the longest prefix that is sane: whole entries only; for the offset index
+/* Loads entries from the bytes of an index file into an empty index. A file
+ * whose trailer is missing or whose CRC does not match loads nothing. Of a
+ * good file it keeps the longest prefix that is sane: for the offset index
  * rel and pos strictly increasing, rel > 0 and 0 < pos < log_size (the first
  * batch of a segment is never indexed); for the time index ts > -1 and strictly
  * increasing, rel >= 0 and non-decreasing. Returns the number of entries
- * kept; *intact is set when every byte of the file was used. Borrows p. */
+ * kept; *intact is set when the trailer matched and every entry was kept.
+ * Borrows p. */
 uint32_t sl_oindex_decode(struct sl_oindex *ix, const uint8_t *p, size_t len, int64_t log_size,
                           bool *intact);
 uint32_t sl_tindex_decode(struct sl_tindex *ix, const uint8_t *p, size_t len, bool *intact);

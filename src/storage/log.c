@@ -50,23 +50,24 @@
  * 12. There is always at least one segment, and the active one is never
  *     deleted.
  *
- * State machine (transition: function):
+ * State machine (each arrow names the function that takes it):
  *
- *                   sl_log_open (recovery.c: sl_log__recover)
+ *                      sl_log_open (recovery.c: sl_log__recover)
  *                               |
  *                               v
- *         +----------------->  OPEN  ---- write / fsync / checkpoint fails ----+
- *         |                    |  |      (sl_log_append, sl_log__roll,         |
- *         |                    |  |       sl_log_flush, retention.c)           v
- *         |                    |  |                                          ERROR
- *         |                    |  +-- sl_log_mark_deleted --> DELETED          |
- *         |                    |      (orthogonal flag; appends refused)  |    |
- *         |     last sl_log_unref: flush,              last sl_log_unref: |    | last sl_log_unref:
- *         |     index files, final checkpoint          remove the files   |    | close, no flush
- *         |                    v                                          v    v
- *         +-- sl_log_open --- CLOSED (clean)                          GONE   CLOSED (unclean:
- *             (clean = true)                                                  reopen with
- *                                                                             clean = false)
+ *    +----------------------> OPEN ---- a write, fsync or checkpoint fails ---> ERROR
+ *    |                       |    |     (sl_log__fail, from sl_log_append,        |
+ *    |                       |    |      sl_log__roll, sl_log__flush_locked,      |
+ *    |                       |    |      retention.c)                             |
+ *    |                       |    +--- sl_log_mark_deleted ---> DELETED           |
+ *    |                       |         (a flag: appends refused)  |               |
+ *    |   last sl_log_unref:  |          last sl_log_unref:        |  last         |
+ *    |   close_flush (data,  |          remove_all (files, dir)   |  sl_log_unref |
+ *    |   index files, final  |                                    |  (no flush)   |
+ *    |   checkpoint)         v                                    v               v
+ *    +--- sl_log_open ---- CLOSED (clean)                        GONE      CLOSED (unclean:
+ *         (clean = true)                                                  reopen with
+ *                                                                         clean = false)
  */
 #include "storage/log.h"
 
@@ -125,14 +126,11 @@ sl_err_t sl_log_config_check(const struct sl_log_config *c, char *err, size_t er
         BAD("segment.bytes", c->segment_bytes, "must be in [61, 2147483647]");
     if (c->segment_ms < 1)
         BAD("segment.ms", c->segment_ms, "must be >= 1");
-    if (c->retention_ms < -1)
-        BAD("retention.ms", c->retention_ms, "must be >= -1 (-1: unlimited)");
-    if (c->retention_bytes < -1)
-        BAD("retention.bytes", c->retention_bytes, "must be >= -1 (-1: unlimited)");
+    /* Any negative retention means unlimited, as in Kafka's UnifiedLog. */
     if (c->index_interval_bytes < 0)
         BAD("index.interval.bytes", c->index_interval_bytes, "must be >= 0");
-    if (c->segment_index_bytes < SL_TINDEX_ENTRY_SIZE * 4)
-        BAD("segment.index.bytes", c->segment_index_bytes, "must be >= 48");
+    if (c->segment_index_bytes < 4)
+        BAD("segment.index.bytes", c->segment_index_bytes, "must be >= 4");
     if (c->file_delete_delay_ms < 0)
         BAD("file.delete.delay.ms", c->file_delete_delay_ms, "must be >= 0");
     if (c->checkpoint_interval_ms < 0)
@@ -280,7 +278,8 @@ int sl_log__write_checkpoint(struct sl_log *log, int64_t start, int64_t rp)
     sl_put_be64(b + 16, (uint64_t)start);
     sl_put_be64(b + 24, (uint64_t)rp);
     sl_put_be32(b + 32, sl_crc32c(0, b, 32));
-    int rc = sl_file_pwrite_full(log->log_ckpt, b, sizeof(b), (int64_t)(seq & 1) * CKPT_SLOT_STRIDE);
+    int64_t slot_pos = (int64_t)(seq & 1) * CKPT_SLOT_STRIDE;
+    int rc = sl_file_pwrite_full(log->log_ckpt, b, sizeof(b), slot_pos);
     if (rc == 0)
         rc = sl_file_fdatasync(log->log_ckpt);
     if (rc == 0) {
@@ -331,7 +330,13 @@ sl_err_t sl_log_open(const struct sl_fileops *ops, const char *dir, const struct
     log->log_dir = sl_xstrndup(dir, dl);
     pthread_mutex_init(&log->log_flush_mu, NULL);
     pthread_mutex_init(&log->log_mu, NULL);
-    pthread_rwlock_init(&log->log_segs_rw, NULL);
+    /* Writers first: a roll (under log_mu) must not starve behind a steady
+     * stream of fetches, or appends would stall. */
+    pthread_rwlockattr_t rwa;
+    pthread_rwlockattr_init(&rwa);
+    pthread_rwlockattr_setkind_np(&rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&log->log_segs_rw, &rwa);
+    pthread_rwlockattr_destroy(&rwa);
     log->log_cfg = *cfg;
     atomic_init(&log->log_state, SL_LOG_ST_OPEN);
     atomic_init(&log->log_deleted, false);
@@ -487,7 +492,9 @@ static bool need_roll(const struct sl_log *log, const struct sl_segment *seg, si
 sl_err_t sl_log_append(struct sl_log *log, uint8_t *batch, size_t len, int32_t leader_epoch,
                        struct sl_log_append_info *info)
 {
-    if (len < SL_BATCH_HEADER_SIZE ||
+    /* The caller validated the batch; these checks only keep a caller bug
+     * from corrupting the log (positions are int32 in the index). */
+    if (len < SL_BATCH_HEADER_SIZE || len > INT32_MAX ||
         (uint64_t)sl_be32(batch + SL_BATCH_OFF_LENGTH) + SL_BATCH_LOG_OVERHEAD != len)
         return SL_ERR_CORRUPT_MESSAGE;
     int32_t lod = (int32_t)sl_be32(batch + SL_BATCH_OFF_LAST_OFFSET_DELTA);

@@ -45,10 +45,12 @@ struct sl_log_config {
 /* Fills c with the defaults above. */
 void sl_log_config_defaults(struct sl_log_config *c);
 
-/* Checks c: segment_bytes in [61 + 12... , INT32_MAX] (at least one batch
- * header), index_interval_bytes >= 0, segment_index_bytes >= 8, the delays
- * and intervals >= 0, retention values >= -1. Returns SL_ERR_NONE or
- * SL_ERR__INVAL with the key, the value and why in err. Pure. */
+/* Checks c: segment_bytes in [61, INT32_MAX] (index positions are int32),
+ * segment_ms >= 1, index_interval_bytes >= 0, segment_index_bytes >= 4 (as
+ * Kafka; tiny values just roll often), file_delete_delay_ms and
+ * checkpoint_interval_ms >= 0. Any retention value is accepted (negative
+ * means unlimited). Returns SL_ERR_NONE or SL_ERR__INVAL with the key, the
+ * value and why in err. Pure. */
 sl_err_t sl_log_config_check(const struct sl_log_config *c, char *err, size_t errlen);
 
 /* Opens (creating it and its parents' last component if missing) the

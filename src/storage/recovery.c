@@ -121,8 +121,9 @@ struct idx_sig {
 static struct idx_sig index_signature(const struct sl_segment *seg)
 {
     struct idx_sig s = {0, sl_oindex_count(&seg->seg_oidx), sl_tindex_count(&seg->seg_tidx)};
-    size_t cap = (size_t)(s.on > s.tn ? s.on : s.tn) * SL_TINDEX_ENTRY_SIZE;
-    uint8_t *buf = sl_xmalloc(cap ? cap : 1);
+    size_t cap = (size_t)(s.on > s.tn ? s.on : s.tn) * SL_TINDEX_ENTRY_SIZE +
+                 SL_INDEX_TRAILER_SIZE;
+    uint8_t *buf = sl_xmalloc(cap);
     size_t n = sl_oindex_encode(&seg->seg_oidx, s.on, buf);
     s.crc = sl_crc32c(0, buf, n);
     n = sl_tindex_encode(&seg->seg_tidx, s.tn, buf);
@@ -236,9 +237,11 @@ static int64_t scan(struct sl_segment *seg, int64_t size, int64_t from_pos, int6
     return pos;
 }
 
-/* Recovers one segment (see the file comment). *cut is set when bytes were
- * cut off its end; *scanned_from0 when it was validated from the start.
- * Returns SL_ERR_NONE or SL_ERR__IO (err filled). */
+/* Recovers one segment (see the file comment): sets its end position and
+ * offset, its indexes and timestamp state. *cut is set when bytes were cut
+ * off its end; *whole when its index files were loaded intact and only its
+ * tail needed checking (then *loaded is their signature as loaded). Returns
+ * SL_ERR_NONE or SL_ERR__IO (err filled). */
 static sl_err_t recover_segment(struct sl_log *log, struct sl_segment *seg, int64_t size,
                                 bool trusted, bool *cut, struct idx_sig *loaded, bool *whole,
                                 char *err, size_t errlen)
@@ -249,8 +252,11 @@ static sl_err_t recover_segment(struct sl_log *log, struct sl_segment *seg, int6
     const char *why;
     *cut = false;
     *whole = false;
-    if (trusted) {
-        *whole = sl_segment_load_index(seg, size);
+    /* A trusted segment whose index files are missing or damaged is
+     * validated whole: its time index can only be rebuilt from all of it. */
+    if (trusted && !(*whole = sl_segment_load_index(seg, size)))
+        SL_WARN("storage", "%s: index files missing or damaged: rebuilding them", seg->seg_path);
+    if (trusted && *whole) {
         *loaded = index_signature(seg);
         prepare_tail(seg, interval, &from_pos, &expect);
         end = scan(seg, size, from_pos, &expect, interval, &io_err, &why);
@@ -413,7 +419,8 @@ sl_err_t sl_log__recover(struct sl_log *log, bool clean, char *err, size_t errle
         snprintf(path, sizeof(path), "%s/%s", log->log_dir, dl.junk[i]);
         (void)ops->unlink(ops, path);
     }
-    qsort(dl.bases, dl.n, sizeof(*dl.bases), cmp_i64);
+    if (dl.n > 1)
+        qsort(dl.bases, dl.n, sizeof(*dl.bases), cmp_i64);
 
     /* 3. Segments in order, each continuing the previous one. */
     sigs = sl_xcalloc(dl.n ? dl.n : 1, sizeof(*sigs));

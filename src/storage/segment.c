@@ -200,13 +200,16 @@ int sl_segment_persist_index(struct sl_segment *seg)
 {
     char path[4096];
     uint32_t on = sl_oindex_count(&seg->seg_oidx), tn = sl_tindex_count(&seg->seg_tidx);
-    size_t cap = (size_t)(on > tn ? on : tn) * SL_TINDEX_ENTRY_SIZE;
-    uint8_t *buf = sl_xmalloc(cap ? cap : 1);
+    size_t cap = (size_t)(on > tn ? on : tn) * SL_TINDEX_ENTRY_SIZE + SL_INDEX_TRAILER_SIZE;
+    uint8_t *buf = sl_xmalloc(cap);
     int rc = -ENAMETOOLONG;
-    /* Time index first: if a crash lands between the two renames, recovery
-     * may find a newer .timeindex beside an older .index, which it handles
-     * (it keeps only time entries below the last offset entry); the reverse
-     * pairing could hide timestamps. */
+    /* Time index first. Recovery only loads the index files of a segment
+     * that was sealed and persisted before the recovery point moved past it,
+     * or after a clean close; a crash between the two renames leaves the
+     * segment past the recovery point (rebuilt). Even so, if a newer
+     * .timeindex ends up beside an older .index, recovery copes: it keeps
+     * only the time entries below the last offset entry and re-derives the
+     * rest from the data. */
     if (sibling_path(path, sizeof(path), seg->seg_path, ".timeindex")) {
         size_t n = sl_tindex_encode(&seg->seg_tidx, tn, buf);
         rc = sl_file_replace(seg->seg_ops, path, buf, n);
@@ -256,9 +259,11 @@ bool sl_segment_load_index(struct sl_segment *seg, int64_t log_size)
     size_t len = 0;
     /* No sane index holds more entries than the segment has batches. */
     int64_t max_entries = log_size / SL_BATCH_HEADER_SIZE + 2;
+    int64_t omax = max_entries * SL_OINDEX_ENTRY_SIZE + SL_INDEX_TRAILER_SIZE;
+    int64_t tmax = max_entries * SL_TINDEX_ENTRY_SIZE + SL_INDEX_TRAILER_SIZE;
     uint8_t *buf = NULL;
     if (sibling_path(path, sizeof(path), seg->seg_path, ".index") &&
-        (buf = read_small_file(seg->seg_ops, path, max_entries * SL_OINDEX_ENTRY_SIZE, &len))) {
+        (buf = read_small_file(seg->seg_ops, path, omax, &len))) {
         sl_oindex_decode(&seg->seg_oidx, buf, len, log_size, &intact);
         whole = whole && intact;
         free(buf);
@@ -267,7 +272,7 @@ bool sl_segment_load_index(struct sl_segment *seg, int64_t log_size)
     }
     len = 0;
     if (sibling_path(path, sizeof(path), seg->seg_path, ".timeindex") &&
-        (buf = read_small_file(seg->seg_ops, path, max_entries * SL_TINDEX_ENTRY_SIZE, &len))) {
+        (buf = read_small_file(seg->seg_ops, path, tmax, &len))) {
         sl_tindex_decode(&seg->seg_tidx, buf, len, &intact);
         whole = whole && intact;
         free(buf);
@@ -362,7 +367,8 @@ sl_err_t sl_segment_find(struct sl_segment *seg, struct sl_seg_reader *r, int64_
         uint32_t n = sl_oindex_count(&seg->seg_oidx);
         n = sl_oindex_count_below(&seg->seg_oidx, n, end_pos);
         int64_t rel = offset - seg->seg_base;
-        int64_t i = sl_oindex_floor_rel(&seg->seg_oidx, n, rel > INT32_MAX ? INT32_MAX : (int32_t)rel);
+        int32_t rel32 = rel > INT32_MAX ? INT32_MAX : (int32_t)rel;
+        int64_t i = sl_oindex_floor_rel(&seg->seg_oidx, n, rel32);
         if (i >= 0)
             p = seg->seg_oidx.e[i].pos;
     }

@@ -249,11 +249,18 @@ static void test_header_errors(void)
     sl_put_be32(b + 8, (uint32_t)(n - 12 + 5));
     CHECK_EQ_INT(sl_batch_validate_produce(b, n, MAXB, &info), SL_ERR_INVALID_RECORD);
 
-    /* Magic. */
+    /* Magic: the old formats are invalid records, an unknown one is corrupt. */
     n = sample_batch(b);
     b[16] = 1;
     CHECK_EQ_INT(sl_batch_validate_produce(b, n, MAXB, &info), SL_ERR_INVALID_RECORD);
     CHECK_EQ_INT(sl_batch_parse(b, n, &info), SL_ERR_INVALID_RECORD);
+    b[16] = 0;
+    CHECK_EQ_INT(sl_batch_validate_produce(b, n, MAXB, &info), SL_ERR_INVALID_RECORD);
+    b[16] = 3;
+    CHECK_EQ_INT(sl_batch_validate_produce(b, n, MAXB, &info), SL_ERR_CORRUPT_MESSAGE);
+    CHECK_EQ_INT(sl_batch_parse(b, n, &info), SL_ERR_CORRUPT_MESSAGE);
+    b[16] = 0xff;
+    CHECK_EQ_INT(sl_batch_validate_produce(b, n, MAXB, &info), SL_ERR_CORRUPT_MESSAGE);
 
     /* CRC: flip a byte anywhere in the CRC-covered part. */
     n = sample_batch(b);
