@@ -24,6 +24,7 @@ int sl_api_describe_configs(struct sl_req *req);
 int sl_api_alter_configs(struct sl_req *req);
 int sl_api_incremental_alter_configs(struct sl_req *req);
 int sl_api_describe_cluster(struct sl_req *req);
+int sl_api_init_producer_id(struct sl_req *req);
 
 /* The UNSUPPORTED_VERSION answer to an ApiVersions request of a version
  * newer than ours: a v0 body listing only ApiVersions (PROTOCOL.md §1.5). */

@@ -8,6 +8,10 @@
  * needs v7+; then the batch is appended as received, with only its base
  * offset and leader epoch rewritten (both outside the CRC).
  *
+ * Idempotent batches (producer id set) pass the sequence rules of
+ * storage/producer_state.h first; a retried batch is answered with its
+ * original offsets and not written again.
+ *
  * acks=0: no response; any error closes the connection (the client has no
  * other way to learn of it). acks=1: answered after the write. acks=-1:
  * answered after group commit has made the batch durable (fdatasync):
@@ -30,6 +34,7 @@
 #include "storage/batch.h"
 #include "storage/flusher.h"
 #include "storage/log.h"
+#include "storage/producer_state.h"
 
 struct flush_wait {
     struct sl_req *req;
@@ -82,18 +87,46 @@ static int16_t append_one(struct sl_req *req, struct sl_topic *t, int32_t partit
     }
     struct sl_log *log = t->logs[partition];
     struct sl_log_append_info ai;
-    rc = sl_log_append(log, batch, len, 0, &ai);
+    int64_t flush_to;
+    if (info.producer_id >= 0) {
+        /* Idempotent batch: the sequence check, the append and the state
+         * update happen under the partition's producer-state lock, so two
+         * retries of one batch cannot both be written. */
+        struct sl_pstate *ps = sl_pstate_of(log);
+        int64_t dup_base = -1, dup_last = -1;
+        sl_pstate_lock(ps);
+        rc = sl_pstate_check(ps, &info, &dup_base, &dup_last);
+        if (rc == SL_ERR_NONE) {
+            rc = sl_log_append(log, batch, len, 0, &ai);
+            if (rc == SL_ERR_NONE)
+                sl_pstate_record(ps, &info, ai.base_offset, sl_now_ms());
+        }
+        sl_pstate_unlock(ps);
+        if (rc == SL_ERR_DUPLICATE_SEQUENCE_NUMBER) {
+            /* A retry of a batch already written: its original offsets, and
+             * (acks=all) the same durability wait. */
+            rp->base_offset = dup_base;
+            rp->log_start_offset = sl_log_start_offset(log);
+            rp->log_append_time_ms = -1;
+            flush_to = dup_last + 1;
+            goto wait;
+        }
+    } else {
+        rc = sl_log_append(log, batch, len, 0, &ai);
+    }
     if (rc != SL_ERR_NONE)
         return (int16_t)(rc > 0 ? rc : SL_ERR_KAFKA_STORAGE_ERROR);
     rp->base_offset = ai.base_offset;
     rp->log_start_offset = ai.log_start_offset;
-    if (acks == -1) {
+    flush_to = ai.last_offset + 1;
+wait:
+    if (acks == -1 && sl_log_flushed_offset(log) < flush_to) {
         struct flush_wait *fw = sl_arena_alloc(&req->arena, sizeof(*fw));
         fw->req = req;
         fw->rp = rp;
         fw->el = req->conn->nl->el;
         sl_req_async_begin(req);
-        sl_flusher_request(b->flusher, log, ai.last_offset + 1, flush_cb, fw);
+        sl_flusher_request(b->flusher, log, flush_to, flush_cb, fw);
     }
     return SL_ERR_NONE;
 }

@@ -26,6 +26,7 @@ static const struct sl_api_row rows[] = {
     {SL_API_CREATE_TOPICS, 2, 7, 2, sl_api_create_topics, false, "change"},
     {SL_API_DELETE_TOPICS, 1, 6, 1, sl_api_delete_topics, false, "change"},
     {SL_API_DELETE_RECORDS, 0, 2, 0, sl_api_delete_records, false, "change"},
+    {SL_API_INIT_PRODUCER_ID, 0, 5, 0, sl_api_init_producer_id, false, "change"},
     {SL_API_OFFSET_FOR_LEADER_EPOCH, 2, 4, 2, sl_api_offset_for_leader_epoch, false, "describe"},
     {SL_API_DESCRIBE_CONFIGS, 1, 4, 1, sl_api_describe_configs, false, "describe"},
     {SL_API_ALTER_CONFIGS, 0, 2, 0, sl_api_alter_configs, false, "change"},

@@ -28,10 +28,12 @@
 #include "meta/meta.h"
 #include "net/xprt.h"
 #include "protocol/request.h"
+#include "server/producer_ids.h"
 #include "server/registry.h"
 #include "storage/fileops.h"
 #include "storage/flusher.h"
 #include "storage/log.h"
+#include "storage/producer_state.h"
 
 #define CLEAN_MARKER ".sluice-clean-shutdown"
 #define SCRATCH_SIZE (256 * 1024)
@@ -78,7 +80,7 @@ static int load_identity(struct sl_broker *b, char *err, size_t errlen)
         char line[512];
         while (fgets(line, sizeof(line), f)) {
             if (strncmp(line, "cluster.id=", 11) == 0) {
-                snprintf(b->cluster_id, sizeof(b->cluster_id), "%s", line + 11);
+                snprintf(b->cluster_id, sizeof(b->cluster_id), "%.31s", line + 11);
                 b->cluster_id[strcspn(b->cluster_id, "\r\n")] = '\0';
             }
         }
@@ -133,6 +135,9 @@ static void flush_one(struct sl_log *log, void *arg)
 {
     if (sl_log_flushed_offset(log) < sl_log_end_offset(log))
         sl_log_flush(log);
+    /* A producer state snapshot after each segment roll bounds the scan
+     * the next start needs. */
+    sl_pstate_snapshot(log, false);
 }
 
 static void *bg_main(void *arg)
@@ -215,6 +220,8 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
     if (sl_meta_open_local(cfg->data_dir, &b->meta, err, errlen) != SL_ERR_NONE)
         return -1;
     if (sl_registry_open(b, err, errlen) < 0)
+        return -1;
+    if (sl_pid_alloc_open(cfg->data_dir, &b->pids, err, errlen) != SL_ERR_NONE)
         return -1;
     if (sl_flusher_start(&b->flusher) != SL_ERR_NONE) {
         snprintf(err, errlen, "cannot start the flusher thread");
@@ -302,6 +309,7 @@ void sl_broker_stop(struct sl_broker *b)
     }
     if (b->meta)
         sl_meta_close(b->meta);
+    sl_pid_alloc_close(b->pids);
     if (clean) {
         char path[4200];
         snprintf(path, sizeof(path), "%s/%s", b->logs_dir, CLEAN_MARKER);

@@ -23,6 +23,7 @@
 #include "meta/meta.h"
 #include "server/broker.h"
 #include "storage/log.h"
+#include "storage/producer_state.h"
 
 #define MAX_PARTITIONS_PER_TOPIC 10000
 
@@ -112,7 +113,14 @@ static int open_partition(struct sl_broker *b, struct sl_topic *t, int32_t p, bo
     snprintf(dir, sizeof(dir), "%s/%s-%d", b->logs_dir, t->name, p);
     struct sl_log_config lc;
     log_cfg_from(&t->cfg, &lc);
-    return sl_log_open(b->fops, dir, &lc, clean, &t->logs[p], err, errlen) == SL_ERR_NONE ? 0 : -1;
+    if (sl_log_open(b->fops, dir, &lc, clean, &t->logs[p], err, errlen) != SL_ERR_NONE)
+        return -1;
+    if (sl_pstate_attach(t->logs[p], err, errlen) != SL_ERR_NONE) {
+        sl_log_unref(t->logs[p]);
+        t->logs[p] = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- lookup ---- */

@@ -425,6 +425,8 @@ void sl_log_unref(struct sl_log *log)
         return;
     if (atomic_fetch_sub_explicit(&log->log_refs, 1, memory_order_acq_rel) != 1)
         return;
+    if (log->log_user_close)
+        log->log_user_close(log->log_user, log, atomic_load(&log->log_deleted));
     if (atomic_load(&log->log_deleted)) {
         sl_log__run_pending_deletes(log, 0, true);
         remove_all(log);
@@ -432,6 +434,23 @@ void sl_log_unref(struct sl_log *log)
         close_flush(log);
     }
     log_free(log);
+}
+
+void sl_log_set_user(struct sl_log *log, void *user,
+                     void (*on_close)(void *user, struct sl_log *log, bool deleted))
+{
+    log->log_user = user;
+    log->log_user_close = on_close;
+}
+
+void *sl_log_user(struct sl_log *log)
+{
+    return log->log_user;
+}
+
+const struct sl_fileops *sl_log_fileops(struct sl_log *log)
+{
+    return log->log_ops;
 }
 
 void sl_log_mark_deleted(struct sl_log *log)

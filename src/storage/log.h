@@ -213,4 +213,15 @@ const char *sl_log_dir(struct sl_log *log);
  * its files. Any thread. */
 void sl_log_mark_deleted(struct sl_log *log);
 
+/* Attaches state kept beside the log by a higher layer (the producer
+ * state). on_close(user, log, deleted) runs once, when the last reference
+ * goes, before the log's files are closed (or removed when deleted). Call
+ * once, right after sl_log_open, before the log is shared. */
+void sl_log_set_user(struct sl_log *log, void *user,
+                     void (*on_close)(void *user, struct sl_log *log, bool deleted));
+/* The attached state, or NULL. Any thread. */
+void *sl_log_user(struct sl_log *log);
+/* The file layer the log was opened with. */
+const struct sl_fileops *sl_log_fileops(struct sl_log *log);
+
 #endif

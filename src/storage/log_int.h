@@ -73,6 +73,11 @@ struct sl_log {
     /* Deferred unlinks (log_flush_mu). */
     struct sl_log_pending_delete *log_pend;
     size_t log_npend, log_pend_cap;
+
+    /* State kept beside the log by a higher layer (producer state), closed
+     * with the log's last reference. */
+    void *log_user;
+    void (*log_user_close)(void *user, struct sl_log *log, bool deleted);
 };
 
 /* --- log.c --------------------------------------------------------------- */

@@ -50,6 +50,7 @@ FLEXIBLE_FROM = {
     API_VERSIONS: 3,
     CREATE_TOPICS: 5,
     DELETE_TOPICS: 4,
+    22: 2,  # InitProducerId
 }
 
 NONE = 0

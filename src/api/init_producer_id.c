@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * InitProducerId (key 22, v0–5) for idempotent producers: a fresh producer
+ * id with epoch 0 on every call (as Kafka does when there is no
+ * transactional id; a v3+ request that names its current id and epoch gets a
+ * new id too, which is what the epoch bump of KIP-360 achieves for
+ * idempotent producers). Transactional ids need the transaction
+ * coordinator, which does not exist yet: such requests are answered
+ * UNSUPPORTED_VERSION, which clients report at once instead of retrying.
+ * The IDEMPOTENT_WRITE check of KIP-679 belongs here once ACLs exist.
+ */
+#include "api/api.h"
+#include "api/util.h"
+#include "protocol/dispatch.h"
+#include "protocol/gen/init_producer_id.h"
+#include "server/broker.h"
+#include "server/producer_ids.h"
+#include "sluice/err.h"
+
+int sl_api_init_producer_id(struct sl_req *req)
+{
+    struct InitProducerIdRequest *body = req->body;
+    struct InitProducerIdResponse *resp = req->resp;
+    resp->producer_id = -1;
+    resp->producer_epoch = -1;
+    if (body->transactional_id.len > 0) {
+        resp->error_code = SL_ERR_UNSUPPORTED_VERSION;
+        return SL_HANDLER_DONE;
+    }
+    int64_t id = sl_pid_alloc_next(req->broker->pids);
+    if (id < 0) {
+        resp->error_code = SL_ERR_KAFKA_STORAGE_ERROR;
+        return SL_HANDLER_DONE;
+    }
+    resp->producer_id = id;
+    resp->producer_epoch = 0;
+    return SL_HANDLER_DONE;
+}
