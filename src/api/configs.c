@@ -35,7 +35,52 @@ struct describe_ctx {
     bool synonyms, docs;
     bool counting;
     int32_t n;
+    const struct sl_config *cfg;
+    const struct sl_kv *over; /* topic overrides; NULL for the broker resource */
+    int n_over;
+    bool topic;
 };
+
+struct syn_ctx {
+    struct sl_req *req;
+    struct DescribeConfigsResponse_DescribeConfigsResourceResult *c;
+    int32_t n;
+    bool counting;
+};
+
+static void synonym_cb(void *arg, const char *name, const char *value, int source)
+{
+    struct syn_ctx *sc = arg;
+    if (sc->counting) {
+        sc->n++;
+        return;
+    }
+    if (sc->n >= sc->c->synonyms.n)
+        return;
+    struct DescribeConfigsResponse_DescribeConfigsSynonym *y = &sc->c->synonyms.a[sc->n++];
+    y->name = sl_api_str(sc->req, name);
+    y->value = sc->c->is_sensitive || !value ? SL_STR_NULL : sl_api_str(sc->req, value);
+    y->source = (int8_t)source;
+}
+
+/* The synonyms of one config, most specific first (topic override, broker
+ * setting, default), as Kafka lists them. */
+static void fill_synonyms(struct describe_ctx *dc, const char *name,
+                          struct DescribeConfigsResponse_DescribeConfigsResourceResult *c)
+{
+    struct syn_ctx sc = {dc->req, c, 0, true};
+    for (int pass = 0; pass < 2; pass++) {
+        if (dc->topic)
+            sl_topic_config_synonyms(dc->cfg, dc->over, dc->n_over, name, synonym_cb, &sc);
+        else
+            sl_config_synonyms(dc->cfg, name, synonym_cb, &sc);
+        if (pass == 0) {
+            SL_ARR(dc->req, c->synonyms, sc.n, sl_desc_DescribeConfigsResponse_DescribeConfigsSynonym);
+            sc.counting = false;
+            sc.n = 0;
+        }
+    }
+}
 
 static bool wanted(const struct DescribeConfigsRequest_DescribeConfigsResource *q, const char *name)
 {
@@ -69,12 +114,8 @@ static void describe_cb(void *arg, const char *name, const char *value, int sour
     c->is_sensitive = sensitive;
     c->config_type = (int8_t)type;
     c->documentation = dc->docs && doc ? sl_api_str(req, doc) : SL_STR_NULL;
-    if (dc->synonyms) {
-        SL_ARR(req, c->synonyms, 1, sl_desc_DescribeConfigsResponse_DescribeConfigsSynonym);
-        c->synonyms.a[0].name = c->name;
-        c->synonyms.a[0].value = c->value;
-        c->synonyms.a[0].source = (int8_t)source;
-    }
+    if (dc->synonyms)
+        fill_synonyms(dc, name, c);
 }
 
 static bool is_this_broker(struct sl_req *req, sl_str_t name)
@@ -99,8 +140,8 @@ int sl_api_describe_configs(struct sl_req *req)
         r->resource_type = q->resource_type;
         r->resource_name = q->resource_name;
         r->error_message = SL_STR_NULL;
-        struct describe_ctx dc = {req, q, r, body->include_synonyms,
-                                  body->include_documentation, true, 0};
+        struct describe_ctx dc = {req, q, r, body->include_synonyms, body->include_documentation,
+                                  true, 0, b->cfg, NULL, 0, false};
         if (q->resource_type == RES_TOPIC) {
             struct sl_topic *t = sl_registry_get(b, q->resource_name);
             if (!t) {
@@ -108,6 +149,9 @@ int sl_api_describe_configs(struct sl_req *req)
                 r->error_message = sl_api_str(req, "The topic does not exist.");
                 continue;
             }
+            dc.topic = true;
+            dc.over = t->configs;
+            dc.n_over = t->n_configs;
             sl_topic_config_describe(b->cfg, t->configs, t->n_configs, describe_cb, &dc);
             SL_ARR(req, r->configs, dc.n, sl_desc_DescribeConfigsResponse_DescribeConfigsResourceResult);
             dc.counting = false;
