@@ -824,6 +824,7 @@ def produce_kafka_python(bootstrap: str, topic: str, records: list[Rec], workdir
         linger_ms=10,
         batch_size=256 * 1024,
         request_timeout_ms=int(60000 * SLOWDOWN),
+        delivery_timeout_ms=int(120000 * SLOWDOWN) + 60000,
         max_block_ms=int(60000 * SLOWDOWN),
     )
     futs = []
