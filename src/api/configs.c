@@ -258,6 +258,19 @@ static void load_topic_kv(struct sl_req *req, const struct sl_topic *t, struct k
         kv_set(req, s, t->configs[i].key, t->configs[i].value);
 }
 
+/* Only topics can be changed at run time: answers INVALID_REQUEST for any
+ * other resource type (with Kafka's hint for the broker). */
+static bool topic_resource(struct sl_req *req, int8_t type, int16_t *code, sl_str_t *msg)
+{
+    if (type == RES_TOPIC)
+        return true;
+    *code = SL_ERR_INVALID_REQUEST;
+    *msg = sl_api_str(req, type == RES_BROKER ? "Dynamic broker configuration is not supported; "
+                                                "change the broker's configuration file"
+                                              : "Unsupported resource type");
+    return false;
+}
+
 /* Applies the finished override set. */
 static int16_t commit_topic(struct sl_req *req, sl_str_t name, struct kvset *s, bool validate_only,
                             sl_str_t *msg)
@@ -282,14 +295,8 @@ int sl_api_alter_configs(struct sl_req *req)
         r->resource_type = q->resource_type;
         r->resource_name = q->resource_name;
         r->error_message = SL_STR_NULL;
-        if (q->resource_type != RES_TOPIC) {
-            r->error_code = SL_ERR_INVALID_REQUEST;
-            r->error_message = sl_api_str(req, q->resource_type == RES_BROKER
-                                                   ? "Dynamic broker configuration is not supported; "
-                                                     "change the broker's configuration file"
-                                                   : "Unsupported resource type");
+        if (!topic_resource(req, q->resource_type, &r->error_code, &r->error_message))
             continue;
-        }
         struct kvset s = {0};
         bool bad = false;
         for (int32_t c = 0; c < q->configs.n && !bad; c++) {
@@ -323,14 +330,8 @@ int sl_api_incremental_alter_configs(struct sl_req *req)
         r->resource_type = q->resource_type;
         r->resource_name = q->resource_name;
         r->error_message = SL_STR_NULL;
-        if (q->resource_type != RES_TOPIC) {
-            r->error_code = SL_ERR_INVALID_REQUEST;
-            r->error_message = sl_api_str(req, q->resource_type == RES_BROKER
-                                                   ? "Dynamic broker configuration is not supported; "
-                                                     "change the broker's configuration file"
-                                                   : "Unsupported resource type");
+        if (!topic_resource(req, q->resource_type, &r->error_code, &r->error_message))
             continue;
-        }
         struct sl_topic *t = sl_registry_get(req->broker, q->resource_name);
         if (!t) {
             r->error_code = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;

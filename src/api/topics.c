@@ -9,6 +9,7 @@
  * INVALID_REQUEST, TOPIC_DELETION_DISABLED from DeleteTopics v3).
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,14 +43,21 @@ static const char *msgbuf_fmt(char *buf, size_t len, const char *fmt, ...)
     return buf;
 }
 
-static bool duplicate_name(const sl_str_t *names, int32_t n, int32_t i)
+/* True if element i of an array of request structs (each with a `name`
+ * string at name_off) shares its name with another element. */
+static bool duplicate_name(const void *base, size_t stride, size_t name_off, int32_t n, int32_t i)
 {
+    const uint8_t *p = base;
+    const sl_str_t *mine = (const sl_str_t *)(p + stride * (size_t)i + name_off);
     for (int32_t j = 0; j < n; j++) {
-        if (j != i && sl_str_eq(names[i], names[j]))
+        if (j != i && sl_str_eq(*mine, *(const sl_str_t *)(p + stride * (size_t)j + name_off)))
             return true;
     }
     return false;
 }
+
+#define DUPLICATE_NAME(arr, i)                                                                     \
+    duplicate_name((arr).a, sizeof(*(arr).a), offsetof(__typeof__(*(arr).a), name), (arr).n, (i))
 
 struct cfg_collect {
     struct sl_req *req;
@@ -84,9 +92,6 @@ int sl_api_create_topics(struct sl_req *req)
     struct sl_broker *b = req->broker;
     char msgbuf[512];
     int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
-    sl_str_t *names = sl_arena_alloc(&req->arena, sizeof(*names) * (size_t)(nt ? nt : 1));
-    for (int32_t i = 0; i < nt; i++)
-        names[i] = body->topics.a[i].name;
     SL_ARR(req, resp->topics, nt, sl_desc_CreateTopicsResponse_CreatableTopicResult);
     for (int32_t i = 0; i < nt; i++) {
         struct CreateTopicsRequest_CreatableTopic *qt = &body->topics.a[i];
@@ -94,7 +99,7 @@ int sl_api_create_topics(struct sl_req *req)
         rt->name = qt->name;
         rt->error_message = SL_STR_NULL;
         rt->configs.n = -1;
-        if (duplicate_name(names, nt, i)) {
+        if (DUPLICATE_NAME(body->topics, i)) {
             SET_ERR(rt, SL_ERR_INVALID_REQUEST,
                     "Create topics request from client contains duplicate topic name");
             continue;
@@ -237,16 +242,13 @@ int sl_api_create_partitions(struct sl_req *req)
     struct sl_broker *b = req->broker;
     char msgbuf[512];
     int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
-    sl_str_t *names = sl_arena_alloc(&req->arena, sizeof(*names) * (size_t)(nt ? nt : 1));
-    for (int32_t i = 0; i < nt; i++)
-        names[i] = body->topics.a[i].name;
     SL_ARR(req, resp->results, nt, sl_desc_CreatePartitionsResponse_CreatePartitionsTopicResult);
     for (int32_t i = 0; i < nt; i++) {
         struct CreatePartitionsRequest_CreatePartitionsTopic *qt = &body->topics.a[i];
         struct CreatePartitionsResponse_CreatePartitionsTopicResult *rt = &resp->results.a[i];
         rt->name = qt->name;
         rt->error_message = SL_STR_NULL;
-        if (duplicate_name(names, nt, i)) {
+        if (DUPLICATE_NAME(body->topics, i)) {
             SET_ERR(rt, SL_ERR_INVALID_REQUEST, "Duplicate topic in request.");
             continue;
         }
