@@ -56,6 +56,22 @@ static bool duplicate_name(const void *base, size_t stride, size_t name_off, int
     return false;
 }
 
+/* True if an element before i has the same name (Kafka answers each
+ * duplicated name once). */
+static bool repeats_earlier(const void *base, size_t stride, size_t name_off, int32_t i)
+{
+    const uint8_t *p = base;
+    const sl_str_t *mine = (const sl_str_t *)(p + stride * (size_t)i + name_off);
+    for (int32_t j = 0; j < i; j++) {
+        if (sl_str_eq(*mine, *(const sl_str_t *)(p + stride * (size_t)j + name_off)))
+            return true;
+    }
+    return false;
+}
+
+#define REPEATS_EARLIER(arr, i)                                                                    \
+    repeats_earlier((arr).a, sizeof(*(arr).a), offsetof(__typeof__(*(arr).a), name), (i))
+
 #define DUPLICATE_NAME(arr, i)                                                                     \
     duplicate_name((arr).a, sizeof(*(arr).a), offsetof(__typeof__(*(arr).a), name), (arr).n, (i))
 
@@ -93,9 +109,12 @@ int sl_api_create_topics(struct sl_req *req)
     char msgbuf[512];
     int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
     SL_ARR(req, resp->topics, nt, sl_desc_CreateTopicsResponse_CreatableTopicResult);
+    int32_t out = 0;
     for (int32_t i = 0; i < nt; i++) {
         struct CreateTopicsRequest_CreatableTopic *qt = &body->topics.a[i];
-        struct CreateTopicsResponse_CreatableTopicResult *rt = &resp->topics.a[i];
+        if (REPEATS_EARLIER(body->topics, i))
+            continue;
+        struct CreateTopicsResponse_CreatableTopicResult *rt = &resp->topics.a[out++];
         rt->name = qt->name;
         rt->error_message = SL_STR_NULL;
         rt->configs.n = -1;
@@ -179,6 +198,7 @@ int sl_api_create_topics(struct sl_req *req)
         sl_topic_config_describe(b->cfg, kv, nc, collect_cfg, &cc);
         sl_topic_unref(t);
     }
+    resp->topics.n = out;
     return SL_HANDLER_DONE;
 }
 
@@ -243,9 +263,12 @@ int sl_api_create_partitions(struct sl_req *req)
     char msgbuf[512];
     int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
     SL_ARR(req, resp->results, nt, sl_desc_CreatePartitionsResponse_CreatePartitionsTopicResult);
+    int32_t out = 0;
     for (int32_t i = 0; i < nt; i++) {
         struct CreatePartitionsRequest_CreatePartitionsTopic *qt = &body->topics.a[i];
-        struct CreatePartitionsResponse_CreatePartitionsTopicResult *rt = &resp->results.a[i];
+        if (REPEATS_EARLIER(body->topics, i))
+            continue;
+        struct CreatePartitionsResponse_CreatePartitionsTopicResult *rt = &resp->results.a[out++];
         rt->name = qt->name;
         rt->error_message = SL_STR_NULL;
         if (DUPLICATE_NAME(body->topics, i)) {
@@ -270,6 +293,7 @@ int sl_api_create_partitions(struct sl_req *req)
             rt->error_message = sl_api_str(req, msgbuf);
         }
     }
+    resp->results.n = out;
     return SL_HANDLER_DONE;
 }
 
