@@ -132,7 +132,8 @@ def fmt(x, spec):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--targets", default=os.environ.get("BENCH_TARGETS", "sluice"),
-                    help="comma-separated: sluice, kafka (default: sluice)")
+                    help="comma-separated: sluice, kafka, kafka-fsync (Kafka fsyncing every "
+                         "append, as Sluice's acks=all does) (default: sluice)")
     ap.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")),
                     help="multiply the record counts (default 1)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
@@ -143,7 +144,12 @@ def main() -> int:
     rows = []
     for target in targets:
         work = Path(tempfile.mkdtemp(prefix=f"sluice-bench-{target}-", dir="/tmp"))
-        b = h.Broker(work, target=target)
+        if target == "kafka-fsync":
+            # Kafka with Sluice's durability: fsync before every acknowledgement
+            # (log.flush.interval.messages=1), the fair yardstick for acks=all.
+            b = h.Broker(work, target="kafka", config={"log.flush.interval.messages": "1"})
+        else:
+            b = h.Broker(work, target=target)
         print(f"== {target}: starting on {b.bootstrap}, data in {b.data_dir}", flush=True)
         b.start()
         try:
