@@ -61,6 +61,20 @@ static void flush_cb(void *arg, int err)
     sl_evloop_post(fw->el, flush_done, fw);
 }
 
+/* message.timestamp.before/after.max.ms for CreateTime topics (Kafka 4.x
+ * defaults: unlimited before, one hour after). The batch header's base and
+ * max timestamps bound its records. */
+static bool timestamps_acceptable(const struct sl_topic_config *tc, const struct sl_batch_info *bi)
+{
+    int64_t now = sl_now_ms();
+    if (tc->ts_after_max_ms < INT64_MAX - now && bi->max_timestamp > now + tc->ts_after_max_ms)
+        return false;
+    if (bi->base_timestamp >= 0 && tc->ts_before_max_ms < now &&
+        bi->base_timestamp < now - tc->ts_before_max_ms)
+        return false;
+    return true;
+}
+
 static int16_t append_one(struct sl_req *req, struct sl_topic *t, int32_t partition,
                           sl_records_t *records, int16_t acks,
                           struct ProduceResponse_PartitionProduceResponse *rp)
@@ -80,6 +94,8 @@ static int16_t append_one(struct sl_req *req, struct sl_topic *t, int32_t partit
         return SL_ERR_UNSUPPORTED_COMPRESSION_TYPE;
     if (info.transactional)
         return SL_ERR_INVALID_TXN_STATE; /* transactions are not served yet */
+    if (!t->cfg.log_append_time && !timestamps_acceptable(&t->cfg, &info))
+        return SL_ERR_INVALID_TIMESTAMP;
     if (t->cfg.log_append_time) {
         int64_t now = sl_now_ms();
         sl_batch_set_log_append_time(batch, len, now);

@@ -182,3 +182,19 @@ def test_auto_create_follows_config(broker_factory):
         (t,) = md["topics"]
         assert t["error_code"] == 3
     b.stop()
+
+
+def test_timestamps_outside_the_topic_bounds_are_refused(shared_broker):
+    h.create_topic(shared_broker.bootstrap, "adm-ts", 1,
+                   config={"message.timestamp.before.max.ms": "86400000"})
+    now = int(time.time() * 1000)
+    with kwire.Conn(shared_broker.host, shared_broker.port) as c:
+        ok = kwire.build_batch([b"now"], base_timestamp=now, max_timestamp=now)
+        assert c.produce_one("adm-ts", 0, ok)["error_code"] == 0
+        # Kafka 4.x default message.timestamp.after.max.ms is one hour.
+        future = now + 2 * 3600 * 1000
+        b = kwire.build_batch([b"future"], base_timestamp=future, max_timestamp=future)
+        assert c.produce_one("adm-ts", 0, b)["error_code"] == 32  # INVALID_TIMESTAMP
+        past = now - 2 * 86400 * 1000
+        b = kwire.build_batch([b"past"], base_timestamp=past, max_timestamp=past)
+        assert c.produce_one("adm-ts", 0, b)["error_code"] == 32
