@@ -25,6 +25,20 @@ int sl_api_alter_configs(struct sl_req *req);
 int sl_api_incremental_alter_configs(struct sl_req *req);
 int sl_api_describe_cluster(struct sl_req *req);
 int sl_api_init_producer_id(struct sl_req *req);
+/* Consumer groups (groups.c) and committed offsets (offsets.c): answered by
+ * the group coordinator thread (src/group/coordinator.h), except
+ * FindCoordinator. */
+int sl_api_find_coordinator(struct sl_req *req);
+int sl_api_join_group(struct sl_req *req);
+int sl_api_sync_group(struct sl_req *req);
+int sl_api_heartbeat(struct sl_req *req);
+int sl_api_leave_group(struct sl_req *req);
+int sl_api_list_groups(struct sl_req *req);
+int sl_api_describe_groups(struct sl_req *req);
+int sl_api_delete_groups(struct sl_req *req);
+int sl_api_offset_commit(struct sl_req *req);
+int sl_api_offset_fetch(struct sl_req *req);
+int sl_api_offset_delete(struct sl_req *req);
 
 /* The UNSUPPORTED_VERSION answer to an ApiVersions request of a version
  * newer than ours: a v0 body listing only ApiVersions (PROTOCOL.md §1.5). */

@@ -17,6 +17,7 @@
 
 struct sl_broker;
 struct sl_conn;
+struct sl_group_nl;
 
 struct sl_listener {
     char name[32];          /* listener name, e.g. PLAINTEXT */
@@ -40,6 +41,8 @@ struct sl_netloop {
     int cap_parked;
     atomic_int n_parked;   /* written by the loop, read by producers' threads */
     atomic_bool data_wake; /* a partition grew since the last check */
+    /* Parked group requests by operation id (owned by src/group/coordinator.c). */
+    struct sl_group_nl *group;
 };
 
 /* Binds and listens on l->host:l->port (fills l->fd). Returns 0 or -1 with

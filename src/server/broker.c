@@ -25,6 +25,7 @@
 #include "core/clock.h"
 #include "core/logging.h"
 #include "core/mem.h"
+#include "group/coordinator.h"
 #include "meta/meta.h"
 #include "net/xprt.h"
 #include "protocol/request.h"
@@ -227,6 +228,8 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
         snprintf(err, errlen, "cannot start the flusher thread");
         return -1;
     }
+    if (sl_group_coord_start(b, err, errlen) < 0)
+        return -1;
     for (int i = 0; i < cfg->n_listeners; i++) {
         struct sl_listener *l = &b->listeners[i];
         snprintf(l->name, sizeof(l->name), "%s", cfg->listeners[i].name);
@@ -280,6 +283,7 @@ void sl_broker_stop(struct sl_broker *b)
         pthread_join(b->bg_thread, NULL);
     for (int i = 0; i < b->n_loops; i++)
         sl_netloop_stop(b->loops[i]);
+    sl_group_coord_stop(b); /* after the network threads, before the flusher */
     for (int i = 0; i < b->n_listeners; i++)
         sl_listener_close(&b->listeners[i]);
     if (b->flusher)

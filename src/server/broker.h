@@ -19,6 +19,7 @@ struct sl_meta;
 struct sl_flusher;
 struct sl_fileops;
 struct sl_registry;
+struct sl_group_coord;
 struct sl_pid_alloc;
 
 struct sl_broker {
@@ -27,6 +28,7 @@ struct sl_broker {
     struct sl_meta *meta;
     struct sl_flusher *flusher;
     struct sl_registry *reg;
+    struct sl_group_coord *group; /* consumer groups and offsets (src/group) */
     struct sl_pid_alloc *pids;
     char logs_dir[4096];
     char cluster_id[32];
