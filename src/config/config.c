@@ -14,8 +14,11 @@
  * broker.id must agree). A value is fully checked before anything is written,
  * so a failed set leaves the config unchanged.
  *
- * Not here: topic-level keys (topic_config.c), dynamic reconfiguration,
- * per-listener keys (listener.name.X.*, with TLS/SASL later).
+ * Per-listener keys (rows flagged PER_LISTENER) may also be set as
+ * listener.name.<listener>.<key>, Kafka's prefix; the value is checked
+ * against the key's row and kept as text (sl_config_listener_get).
+ *
+ * Not here: topic-level keys (topic_config.c), dynamic reconfiguration.
  */
 #include "config/config.h"
 
@@ -53,7 +56,7 @@ static const char *const compression_types[] = {"producer", "uncompressed", "gzi
  * The TLS and SASL work extends the second list. */
 static const char *const known_protocols[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL",
                                               NULL};
-static const char *const supported_protocols[] = {"PLAINTEXT", NULL};
+static const char *const supported_protocols[] = {"PLAINTEXT", "SSL", NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -147,6 +150,37 @@ static bool map_lookup(const char *map, const char *name, char *out, size_t outl
     return false;
 }
 
+static const char *check_store_type(const char *v, char *why, size_t whylen)
+{
+    if (strcasecmp(v, "PKCS12") == 0 || strcasecmp(v, "PEM") == 0)
+        return NULL;
+    if (strcasecmp(v, "JKS") == 0)
+        snprintf(why, whylen, "JKS stores are not supported: convert with keytool "
+                              "-importkeystore -deststoretype PKCS12, or use PEM");
+    else
+        snprintf(why, whylen, "must be PKCS12 or PEM");
+    return why;
+}
+
+/* ssl.enabled.protocols: TLSv1.2 and/or TLSv1.3, never anything older. */
+static const char *check_tls_protocols(const char *v, char *why, size_t whylen)
+{
+    const char *p = v, *item;
+    size_t n;
+    while (next_item(&p, &item, &n)) {
+        if ((n == 7 && strncmp(item, "TLSv1.2", 7) == 0) ||
+            (n == 7 && strncmp(item, "TLSv1.3", 7) == 0))
+            continue;
+        if (n >= 4 && (strncmp(item, "TLSv", 4) == 0 || strncmp(item, "SSLv", 4) == 0))
+            snprintf(why, whylen, "%.*s is not allowed: it is broken or deprecated (RFC 8996); "
+                                  "use TLSv1.2 and/or TLSv1.3", (int)n, item);
+        else
+            snprintf(why, whylen, "unknown protocol '%.*s' (TLSv1.2 or TLSv1.3)", (int)n, item);
+        return why;
+    }
+    return NULL;
+}
+
 static const char *check_protomap(const char *v, char *why, size_t whylen)
 {
     const char *p = v, *item;
@@ -206,6 +240,8 @@ static const char G_GENERAL[] = "General";
 static const char G_NET[] = "Listeners and network";
 static const char G_LOG[] = "Topics and logs";
 static const char G_GROUP[] = "Groups, offsets and transactions";
+static const char G_TLS[] = "TLS (per listener: listener.name.<name>.KEY)";
+static const char *const client_auth_values[] = {"none", "requested", "required", NULL};
 static const char G_COMPAT[] = "Accepted for compatibility";
 
 /* Keep each row's doc in our own words. Defaults follow Apache Kafka 4.1
@@ -282,6 +318,97 @@ const struct sl_config_row sl_config__rows[] = {
      FLD(connections_max_idle_ms), .def = "600000", .min = 1, .max = I64MAX,
      .ktype = SL_CONFIG_TYPE_LONG, .group = G_NET,
      .doc = "A connection idle for longer than this is closed."},
+
+    /* TLS */
+#define TLS_ROW .kind = SL_CFG_K_STRING, .field = SL_CFG_F_STR, .group = G_TLS
+#define TLS_FLAGS (SL_CFG_IMMUTABLE | SL_CFG_PER_LISTENER)
+    {.name = "ssl.keystore.type", TLS_ROW, FLD(ssl_keystore_type), .def = "PKCS12",
+     .flags = TLS_FLAGS, .ktype = SL_CONFIG_TYPE_STRING, .check = check_store_type,
+     .doc = "Format of the key store: PKCS12 (a .p12 file, password in ssl.keystore.password) "
+            "or PEM (a file holding the private key and the certificate chain, or the inline "
+            "ssl.keystore.key and ssl.keystore.certificate.chain). JKS is refused: convert it to "
+            "PKCS12."},
+    {.name = "ssl.keystore.location", TLS_ROW, FLD(ssl_keystore_location), .def_doc = "(none)",
+     .flags = TLS_FLAGS, .ktype = SL_CONFIG_TYPE_STRING, .check = check_path,
+     .doc = "File of the listener's private key and certificate chain. Watched for changes "
+            "(sluice.ssl.reload.check.interval.ms) and reloaded for new connections."},
+    {.name = "ssl.keystore.password", TLS_ROW, FLD(ssl_keystore_password), .def_doc = "(none)",
+     .flags = TLS_FLAGS | SL_CFG_SENSITIVE, .ktype = SL_CONFIG_TYPE_PASSWORD,
+     .doc = "Password of the PKCS12 key store; for PEM, the private key's password when "
+            "ssl.key.password is not set."},
+    {.name = "ssl.key.password", TLS_ROW, FLD(ssl_key_password), .def_doc = "(none)",
+     .flags = TLS_FLAGS | SL_CFG_SENSITIVE, .ktype = SL_CONFIG_TYPE_PASSWORD,
+     .doc = "Password of an encrypted private key (PEM or inside the PKCS12 store)."},
+    {.name = "ssl.keystore.key", TLS_ROW, FLD(ssl_keystore_key), .def_doc = "(none)",
+     .flags = TLS_FLAGS | SL_CFG_SENSITIVE, .ktype = SL_CONFIG_TYPE_PASSWORD,
+     .doc = "The private key as PEM text in the configuration (ssl.keystore.type=PEM), with "
+            "ssl.keystore.certificate.chain."},
+    {.name = "ssl.keystore.certificate.chain", TLS_ROW, FLD(ssl_keystore_certificate_chain),
+     .def_doc = "(none)", .flags = TLS_FLAGS, .ktype = SL_CONFIG_TYPE_STRING,
+     .doc = "The certificate chain as PEM text in the configuration, leaf first."},
+    {.name = "ssl.truststore.type", TLS_ROW, FLD(ssl_truststore_type), .def = "PKCS12",
+     .flags = TLS_FLAGS, .ktype = SL_CONFIG_TYPE_STRING, .check = check_store_type,
+     .doc = "Format of the trust store: PKCS12 or PEM (one or more CA certificates)."},
+    {.name = "ssl.truststore.location", TLS_ROW, FLD(ssl_truststore_location),
+     .def_doc = "(none)", .flags = TLS_FLAGS, .ktype = SL_CONFIG_TYPE_STRING,
+     .check = check_path,
+     .doc = "File of the certificate authorities that client certificates must chain to. "
+            "Watched and reloaded like the key store."},
+    {.name = "ssl.truststore.password", TLS_ROW, FLD(ssl_truststore_password),
+     .def_doc = "(none)", .flags = TLS_FLAGS | SL_CFG_SENSITIVE, .ktype = SL_CONFIG_TYPE_PASSWORD,
+     .doc = "Password of a PKCS12 trust store."},
+    {.name = "ssl.truststore.certificates", TLS_ROW, FLD(ssl_truststore_certificates),
+     .def_doc = "(none)", .flags = TLS_FLAGS, .ktype = SL_CONFIG_TYPE_STRING,
+     .doc = "Trusted certificate authorities as PEM text in the configuration "
+            "(ssl.truststore.type=PEM)."},
+    {.name = "ssl.client.auth", .kind = SL_CFG_K_ENUM, .field = SL_CFG_F_STR,
+     FLD(ssl_client_auth), .def = "none", .values = client_auth_values, .flags = TLS_FLAGS,
+     .ktype = SL_CONFIG_TYPE_STRING, .group = G_TLS,
+     .doc = "Client certificates: none (not asked for), requested (asked for; a client without "
+            "one is User:ANONYMOUS, a bad one fails the handshake) or required (no valid "
+            "certificate, no connection). The principal of a certificate is User: followed by "
+            "its subject DN mapped by ssl.principal.mapping.rules."},
+    {.name = "ssl.enabled.protocols", TLS_ROW, FLD(ssl_enabled_protocols),
+     .def = "TLSv1.2,TLSv1.3", .flags = TLS_FLAGS, .ktype = SL_CONFIG_TYPE_LIST,
+     .check = check_tls_protocols,
+     .doc = "TLS versions accepted: TLSv1.2 and/or TLSv1.3. Older versions cannot be enabled."},
+    {.name = "ssl.cipher.suites", TLS_ROW, FLD(ssl_cipher_suites), .def_doc = "(curated)",
+     .flags = TLS_FLAGS | SL_CFG_EMPTY_OK, .ktype = SL_CONFIG_TYPE_LIST,
+     .doc = "Cipher suites, comma-separated, by IANA name (TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, "
+            "as Kafka writes them) or OpenSSL name. Unset: AES-GCM and ChaCha20-Poly1305 with "
+            "ECDHE key exchange only. A suite without forward secrecy or without AEAD is refused."},
+    {.name = "ssl.principal.mapping.rules", TLS_ROW, FLD(ssl_principal_mapping_rules),
+     .def = "DEFAULT", .flags = TLS_FLAGS, .ktype = SL_CONFIG_TYPE_STRING,
+     .doc = "Rules that turn a client certificate's subject DN (RFC 2253) into a user name, in "
+            "Kafka's syntax: RULE:pattern/replacement/[L|U], ..., DEFAULT. The first rule that "
+            "matches wins; DEFAULT keeps the DN."},
+    {.name = "ssl.endpoint.identification.algorithm", .kind = SL_CFG_K_STRING,
+     .field = SL_CFG_F_NONE, .group = G_TLS,
+     .def = "https", .flags = SL_CFG_IGNORED | SL_CFG_EMPTY_OK, .ktype = SL_CONFIG_TYPE_STRING,
+     .doc = "Host name checking of the server by clients; a broker setting only for its own "
+            "outgoing connections, which a single Sluice node does not make."},
+    {.name = "ssl.protocol", .kind = SL_CFG_K_STRING, .field = SL_CFG_F_NONE, .group = G_TLS,
+     .def = "TLSv1.3",
+     .flags = SL_CFG_IGNORED, .ktype = SL_CONFIG_TYPE_STRING,
+     .doc = "Java's SSLContext protocol. Sluice negotiates the versions in "
+            "ssl.enabled.protocols."},
+    {.name = "sluice.ssl.crl.location", TLS_ROW, FLD(ssl_crl_location), .def_doc = "(none)",
+     .flags = TLS_FLAGS, .ktype = SL_CONFIG_TYPE_STRING, .check = check_path,
+     .doc = "PEM file of certificate revocation lists from the trusted authorities. When set, "
+            "a client certificate is checked against it (and every certificate in its chain), "
+            "and one without a CRL from its issuer is refused. Watched and reloaded."},
+    {.name = "sluice.ssl.handshake.timeout.ms", .kind = SL_CFG_K_I64, .field = SL_CFG_F_I64,
+     FLD(ssl_handshake_timeout_ms), .def = "10000", .min = 100, .max = 600000,
+     .flags = SL_CFG_IMMUTABLE, .ktype = SL_CONFIG_TYPE_LONG, .group = G_TLS,
+     .doc = "A TLS handshake not finished within this time is cut."},
+    {.name = "sluice.ssl.reload.check.interval.ms", .kind = SL_CFG_K_I64, .field = SL_CFG_F_I64,
+     FLD(ssl_reload_check_interval_ms), .def = "5000", .min = 0, .max = 86400000,
+     .flags = SL_CFG_IMMUTABLE, .ktype = SL_CONFIG_TYPE_LONG, .group = G_TLS,
+     .doc = "How often key, certificate, trust store and CRL files are checked for change; a "
+            "changed set is loaded for new connections (a broken one is refused and logged, the "
+            "old one stays). 0 checks only on SIGHUP."},
+#undef TLS_ROW
+#undef TLS_FLAGS
 
     /* Topics and logs */
     {.name = "log.dirs", .kind = SL_CFG_K_STRING, .field = SL_CFG_F_STR, FLD(log_dirs),
@@ -458,8 +585,9 @@ static const char WHY_ZK[] = "ZooKeeper mode is not supported yet: Sluice runs a
 static const char WHY_KRAFT[] = "Sluice does not use KRaft: it runs as a single node with its "
                                 "metadata in sluice.data.dir; remove this key";
 static const char WHY_REPL[] = "replication between brokers is not supported yet";
-static const char WHY_SEC[] = "TLS and SASL are not supported yet, and Sluice refuses a security "
-                              "setting it cannot honour";
+static const char WHY_SEC[] = "SASL is not supported yet, and Sluice refuses a security setting "
+                              "it cannot honour";
+static const char WHY_JSSE[] = "Sluice does TLS with OpenSSL; Java SSL engine settings do not apply";
 static const char WHY_ACL[] = "authorization (ACLs) is not supported yet";
 static const char WHY_FLUSH[] = "Sluice syncs acks=all writes before acknowledging them and "
                                 "flushes other writes every sluice.log.flush.interval.ms";
@@ -476,9 +604,12 @@ const struct sl_config_refused sl_config__refused[] = {
     {"num.replica.fetchers", 0, WHY_REPL},
     {"replica.", 1, WHY_REPL},
     {"broker.rack", 0, "rack awareness is not supported yet"},
-    {"ssl.", 1, WHY_SEC},
+    {"ssl.engine.factory.class", 0, WHY_JSSE},
+    {"ssl.provider", 0, WHY_JSSE},
+    {"ssl.keymanager.algorithm", 0, WHY_JSSE},
+    {"ssl.trustmanager.algorithm", 0, WHY_JSSE},
+    {"ssl.secure.random.implementation", 0, WHY_JSSE},
     {"sasl.", 1, WHY_SEC},
-    {"listener.name.", 1, WHY_SEC},
     {"security.protocol", 0, WHY_SEC},
     {"authorizer.class.name", 0, WHY_ACL},
     {"super.users", 0, WHY_ACL},
@@ -958,6 +1089,10 @@ const char *sl_config__parse(const struct sl_config_row *r, const char *t, struc
         return NULL;
     }
     case SL_CFG_K_STRING:
+        if (!*t && (r->flags & SL_CFG_EMPTY_OK)) {
+            out->s = sl_xstrdup(t);
+            return NULL;
+        }
         if (!*t) {
             snprintf(why, whylen, "must not be empty");
             return why;
@@ -1181,6 +1316,84 @@ void sl_config_free(struct sl_config *c)
         }
     }
     sl_free(&c->_keys);
+    for (int j = 0; j < c->n_overrides; j++) {
+        free(c->overrides[j].value);
+        free(c->overrides[j].origin);
+    }
+    sl_free(&c->overrides);
+    c->n_overrides = 0;
+}
+
+#define LISTENER_PREFIX "listener.name."
+
+/* listener.name.<listener>.<key>=value: checks the value against key's row
+ * and records it. Returns SL_ERR_NONE, or SL_ERR__INVAL with err. */
+static sl_err_t set_override(struct sl_config *c, const char *origin, const char *key,
+                             const char *value, char *err, size_t errlen)
+{
+    const char *name = key + strlen(LISTENER_PREFIX), *dot = strchr(name, '.');
+    char why[512];
+    if (!dot || !valid_listener_name(name, (size_t)(dot - name))) {
+        fail_msg(err, errlen, origin, key, value, SL_CFG_SENSITIVE,
+                 "expected listener.name.<listener>.<key> with a listener name of 1-31 "
+                 "letters, digits, '_' or '-'");
+        return SL_ERR__INVAL;
+    }
+    const char *sub = dot + 1;
+    int i = sl_config__find(sub);
+    if (i < 0 || !(sl_config__rows[i].flags & SL_CFG_PER_LISTENER)) {
+        const struct sl_config_refused *f = i < 0 ? find_refused(sub) : NULL;
+        if (f)
+            snprintf(why, sizeof why, "not supported: %s", f->why);
+        else
+            snprintf(why, sizeof why, "%s cannot be set per listener%s", sub,
+                     i < 0 ? " (unknown key)" : "");
+        fail_msg(err, errlen, origin, key, value, SL_CFG_SENSITIVE, why);
+        return SL_ERR__INVAL;
+    }
+    const struct sl_config_row *r = &sl_config__rows[i];
+    struct sl_cfg_value v;
+    char *t = trimmed_copy(value);
+    if (sl_config__parse(r, t, &v, why, sizeof why)) {
+        fail_msg(err, errlen, origin, key, t, r->flags, why);
+        free(t);
+        return SL_ERR__INVAL;
+    }
+    free(v.s);
+    char lname[32];
+    snprintf(lname, sizeof lname, "%.*s", (int)(dot - name), name);
+    upcase(lname);
+    struct sl_listener_override *o = NULL;
+    for (int j = 0; j < c->n_overrides; j++)
+        if (c->overrides[j].row == i && strcmp(c->overrides[j].listener, lname) == 0)
+            o = &c->overrides[j];
+    if (!o) {
+        c->overrides = sl_xrealloc(c->overrides, (size_t)(c->n_overrides + 1) * sizeof *o);
+        o = &c->overrides[c->n_overrides++];
+        memset(o, 0, sizeof *o);
+        snprintf(o->listener, sizeof o->listener, "%s", lname);
+        o->row = i;
+    }
+    free(o->value);
+    free(o->origin);
+    o->value = t;
+    o->origin = sl_xstrdup(origin);
+    return SL_ERR_NONE;
+}
+
+const char *sl_config_listener_get(const struct sl_config *c, const char *listener,
+                                   const char *key, char *buf, size_t len)
+{
+    int i = sl_config__find(key);
+    if (i < 0)
+        return NULL;
+    for (int j = c->n_overrides - 1; j >= 0; j--)
+        if (c->overrides[j].row == i && strcasecmp(c->overrides[j].listener, listener) == 0)
+            return c->overrides[j].value;
+    const struct sl_config_row *r = &sl_config__rows[i];
+    if (r->field == SL_CFG_F_STR)
+        return *(char *const *)cfieldp(c, r);
+    return sl_config__format_field(c, r, buf, len);
 }
 
 sl_err_t sl_config_set_from(struct sl_config *c, const char *origin, const char *key,
@@ -1189,6 +1402,8 @@ sl_err_t sl_config_set_from(struct sl_config *c, const char *origin, const char 
     int i = sl_config__find(key);
     if (i >= 0)
         return set_row(c, i, origin, value, err, errlen);
+    if (strncmp(key, LISTENER_PREFIX, strlen(LISTENER_PREFIX)) == 0)
+        return set_override(c, origin, key, value, err, errlen);
     const struct sl_config_refused *f = find_refused(key);
     char why[512];
     if (f) {
@@ -1359,8 +1574,23 @@ static sl_err_t finish(struct sl_config *c, char *err, size_t errlen)
         if (!in_list(supported_protocols, l->protocol))
             return fail_key(c, "listeners", err, errlen,
                             "security protocol %s (listener %s) is not supported yet; only "
-                            "PLAINTEXT is",
+                            "PLAINTEXT and SSL are",
                             l->protocol, l->name);
+    }
+
+    for (int j = 0; j < c->n_overrides; j++) {
+        const struct sl_listener_override *o = &c->overrides[j];
+        int k = 0;
+        while (k < c->n_listeners && strcasecmp(c->listeners[k].name, o->listener) != 0)
+            k++;
+        if (k == c->n_listeners) {
+            char key[320];
+            snprintf(key, sizeof key, LISTENER_PREFIX "%s.%s", o->listener,
+                     sl_config__rows[o->row].name);
+            fail_msg(err, errlen, o->origin, key, o->value, sl_config__rows[o->row].flags,
+                     "no listener of that name in listeners");
+            return SL_ERR__INVAL;
+        }
     }
 
     int iadv = sl_config__find("advertised.listeners");
@@ -1497,5 +1727,11 @@ void sl_config_log(const struct sl_config *c)
             v = "[hidden]";
         const char *o = c->_keys[i].origin;
         SL_INFO("config", "  %s = %s%s%s%s", r->name, v, o ? " (" : "", o ? o : "", o ? ")" : "");
+    }
+    for (int j = 0; j < c->n_overrides; j++) {
+        const struct sl_listener_override *ov = &c->overrides[j];
+        const struct sl_config_row *r = &sl_config__rows[ov->row];
+        SL_INFO("config", "  listener.name.%s.%s = %s (%s)", ov->listener, r->name,
+                (r->flags & SL_CFG_SENSITIVE) ? "[hidden]" : ov->value, ov->origin);
     }
 }

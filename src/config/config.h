@@ -49,6 +49,15 @@ struct sl_listener_cfg {
 
 struct sl_config_key; /* private per-key state (origin, raw value) */
 
+/* One listener.name.<listener>.<key>=value line: the value was checked
+ * against key's row when set. */
+struct sl_listener_override {
+    char listener[32]; /* upper case, as listener names are compared */
+    int row;           /* the key's row */
+    char *value;       /* trimmed */
+    char *origin;
+};
+
 struct sl_config {
     char *data_dir;  /* sluice.data.dir (--data-dir), default "./data" */
     int32_t node_id; /* node.id, alias broker.id, default 1 */
@@ -89,6 +98,30 @@ struct sl_config {
     int32_t group_initial_rebalance_delay_ms; /* 3000 */
     int32_t offsets_topic_num_partitions;     /* 50 */
     char *log_level;                          /* sluice.log.level: debug|info|warn|error */
+
+    /* TLS. Each may be overridden per listener (listener.name.<name>.KEY);
+     * read them through sl_config_listener_get. NULL: not set. */
+    char *ssl_keystore_type;               /* PKCS12 | PEM, default PKCS12 */
+    char *ssl_keystore_location;
+    char *ssl_keystore_password;           /* SENSITIVE */
+    char *ssl_key_password;                /* SENSITIVE */
+    char *ssl_keystore_key;                /* inline PEM, SENSITIVE */
+    char *ssl_keystore_certificate_chain;  /* inline PEM */
+    char *ssl_truststore_type;             /* PKCS12 | PEM, default PKCS12 */
+    char *ssl_truststore_location;
+    char *ssl_truststore_password;         /* SENSITIVE */
+    char *ssl_truststore_certificates;     /* inline PEM */
+    char *ssl_client_auth;                 /* none | requested | required */
+    char *ssl_enabled_protocols;           /* TLSv1.2,TLSv1.3 */
+    char *ssl_cipher_suites;               /* "" or NULL: the curated default */
+    char *ssl_principal_mapping_rules;     /* DEFAULT */
+    char *ssl_crl_location;                /* sluice.ssl.crl.location */
+    int64_t ssl_handshake_timeout_ms;      /* sluice.ssl.handshake.timeout.ms, 10000 */
+    int64_t ssl_reload_check_interval_ms;  /* sluice.ssl.reload.check.interval.ms, 5000 */
+
+    /* listener.name.<name>.KEY overrides, in the order set. */
+    struct sl_listener_override *overrides;
+    int n_overrides;
 
     struct sl_config_key *_keys; /* private: one entry per table row */
 };
@@ -218,6 +251,13 @@ void sl_config_describe(const struct sl_config *c, sl_topic_config_cb cb, void *
  * each that has a value. Returns SL_ERR__NOENT for an unknown key. */
 sl_err_t sl_config_synonyms(const struct sl_config *c, const char *key, sl_config_synonym_cb cb,
                             void *arg);
+
+/* The effective value of a per-listener key (e.g. "ssl.client.auth") for
+ * listener (case-insensitive): its listener.name.<listener>.KEY override if
+ * set, else the broker-wide value. Returns a borrowed string valid while c
+ * lives, or NULL when neither is set. Integer keys are formatted into buf. */
+const char *sl_config_listener_get(const struct sl_config *c, const char *listener,
+                                   const char *key, char *buf, size_t len);
 
 /* Formats one listener as NAME://host:port (IPv6 hosts in brackets) into
  * buf; returns buf. */

@@ -43,11 +43,12 @@ enum sl_cfg_field {
 #define SL_CFG_IMMUTABLE 0x01u    /* can never change at run time (identity, paths, sockets) */
 #define SL_CFG_RELOADABLE 0x02u   /* may change without restart (none yet) */
 #define SL_CFG_SENSITIVE 0x04u    /* never logged nor described in clear */
-#define SL_CFG_PER_LISTENER 0x08u /* may be set per listener (listener.name.X.key; later) */
+#define SL_CFG_PER_LISTENER 0x08u /* may be set per listener (listener.name.X.key) */
 #define SL_CFG_IGNORED 0x10u      /* Kafka key accepted for compatibility, no effect, warned */
 #define SL_CFG_DERIVED 0x20u      /* default computed by sl_config_validate */
 #define SL_CFG_ADVERTISED 0x40u   /* listener list in advertised form */
 #define SL_CFG_NEG_UNLIMITED 0x80u /* any negative value means -1 (unlimited) */
+#define SL_CFG_EMPTY_OK 0x100u     /* STRING: an empty value is allowed and means "not set" */
 
 struct sl_config_row {
     const char *name;

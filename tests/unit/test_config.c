@@ -186,7 +186,26 @@ static const char every_key[] =
     "transaction.state.log.replication.factor=1\n"
     "transaction.state.log.min.isr=1\n"
     "num.io.threads=8\n"
-    "num.recovery.threads.per.data.dir=1\n";
+    "num.recovery.threads.per.data.dir=1\n"
+    "ssl.keystore.type=PEM\n"
+    "ssl.keystore.location=/etc/sluice/server.pem\n"
+    "ssl.keystore.password=secret\n"
+    "ssl.key.password=secret\n"
+    "ssl.keystore.key=-----BEGIN PRIVATE KEY-----\n"
+    "ssl.keystore.certificate.chain=-----BEGIN CERTIFICATE-----\n"
+    "ssl.truststore.type=PEM\n"
+    "ssl.truststore.location=/etc/sluice/ca.pem\n"
+    "ssl.truststore.password=secret\n"
+    "ssl.truststore.certificates=-----BEGIN CERTIFICATE-----\n"
+    "ssl.client.auth=required\n"
+    "ssl.enabled.protocols=TLSv1.3\n"
+    "ssl.cipher.suites=\n"
+    "ssl.principal.mapping.rules=DEFAULT\n"
+    "ssl.endpoint.identification.algorithm=\n"
+    "ssl.protocol=TLSv1.3\n"
+    "sluice.ssl.crl.location=/etc/sluice/crl.pem\n"
+    "sluice.ssl.handshake.timeout.ms=5000\n"
+    "sluice.ssl.reload.check.interval.ms=1000\n";
 
 static void test_every_key(void)
 {
@@ -313,8 +332,21 @@ static const struct bad_case bad_cases[] = {
     {"frobnicate=1\n", 1, "frobnicate=[hidden]", "unknown configuration key"},
     {"zookeeper.connect=localhost:2181\n", 1, "zookeeper.connect=[hidden]",
      "not supported: ZooKeeper mode is not supported yet"},
-    {"ssl.keystore.password=hunter2\n", 1, "ssl.keystore.password=[hidden]",
-     "TLS and SASL are not supported yet"},
+    {"sasl.enabled.mechanisms=PLAIN\n", 1, "sasl.enabled.mechanisms=[hidden]",
+     "SASL is not supported yet"},
+    {"ssl.enabled.protocols=TLSv1.2,TLSv1.1\n", 1, "ssl.enabled.protocols=TLSv1.2,TLSv1.1",
+     "TLSv1.1 is not allowed"},
+    {"ssl.keystore.type=JKS\n", 1, "ssl.keystore.type=JKS", "JKS stores are not supported"},
+    {"ssl.client.auth=sometimes\n", 1, "ssl.client.auth=sometimes", "none, requested, required"},
+    {"ssl.provider=SunJSSE\n", 1, "ssl.provider=[hidden]", "Java SSL engine settings"},
+    {"listener.name.ssl.ssl.key.password=hunter2\nlistener.name.ssl.ssl.client.auth=maybe\n", 2,
+     "listener.name.ssl.ssl.client.auth=maybe", "none, requested, required"},
+    {"listener.name.ssl.log.retention.ms=1\n", 1, "listener.name.ssl.log.retention.ms=[hidden]",
+     "log.retention.ms cannot be set per listener"},
+    {"listener.name.ssl.sasl.jaas.config=x\n", 1, "listener.name.ssl.sasl.jaas.config=[hidden]",
+     "SASL is not supported yet"},
+    {"listener.name..ssl.client.auth=none\n", 1, "listener.name..ssl.client.auth=[hidden]",
+     "expected listener.name.<listener>.<key>"},
     {"process.roles=broker,controller\n", 1, "process.roles=[hidden]", "does not use KRaft"},
     {"log.flush.interval.messages=1\n", 1, "log.flush.interval.messages=[hidden]",
      "sluice.log.flush.interval.ms"},
@@ -518,10 +550,38 @@ static void test_listeners(void)
     CHECK(strcmp(c.listeners[0].protocol, "PLAINTEXT") == 0);
     sl_config_free(&c);
 
-    /* SSL is a known protocol but not supported yet. */
-    CHECK(load_text(&c, "listeners=SSL://:9093\n", err, sizeof err) == SL_ERR_NONE);
+    /* SASL_SSL is a known protocol but not supported yet. */
+    CHECK(load_text(&c, "listeners=SASL_SSL://:9093\n", err, sizeof err) == SL_ERR_NONE);
     CHECK(sl_config_validate(&c, err, sizeof err) == SL_ERR__INVAL);
-    CHECK(strstr(err, "security protocol SSL (listener SSL) is not supported yet"));
+    CHECK(strstr(err, "security protocol SASL_SSL (listener SASL_SSL) is not supported yet"));
+    sl_config_free(&c);
+
+    /* Per-listener keys: the override wins for its listener only, names
+     * compare without case, and an override for a missing listener fails. */
+    CHECK(load_text(&c,
+                    "listeners=PLAINTEXT://:9092,SSL://:9093,INTERNAL://:9094\n"
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,INTERNAL:SSL\n"
+                    "ssl.client.auth=requested\n"
+                    "listener.name.internal.ssl.client.auth=required\n"
+                    "listener.name.internal.sluice.ssl.crl.location=/etc/crl.pem\n",
+                    err, sizeof err) == SL_ERR_NONE);
+    CHECK(sl_config_validate(&c, err, sizeof err) == SL_ERR_NONE);
+    char lbuf[64];
+    CHECK(strcmp(sl_config_listener_get(&c, "INTERNAL", "ssl.client.auth", lbuf, sizeof lbuf),
+                 "required") == 0);
+    CHECK(strcmp(sl_config_listener_get(&c, "SSL", "ssl.client.auth", lbuf, sizeof lbuf),
+                 "requested") == 0);
+    CHECK(strcmp(sl_config_listener_get(&c, "Internal", "sluice.ssl.crl.location", lbuf,
+                                        sizeof lbuf), "/etc/crl.pem") == 0);
+    CHECK(sl_config_listener_get(&c, "SSL", "sluice.ssl.crl.location", lbuf, sizeof lbuf) == NULL);
+    CHECK(strcmp(sl_config_listener_get(&c, "SSL", "sluice.ssl.handshake.timeout.ms", lbuf,
+                                        sizeof lbuf), "10000") == 0);
+    CHECK(strcmp(c.listeners[2].protocol, "SSL") == 0);
+    sl_config_free(&c);
+    CHECK(load_text(&c, "listener.name.other.ssl.client.auth=required\n", err, sizeof err) ==
+          SL_ERR_NONE);
+    CHECK(sl_config_validate(&c, err, sizeof err) == SL_ERR__INVAL);
+    CHECK(strstr(err, "listener.name.OTHER.ssl.client.auth=required: no listener of that name"));
     sl_config_free(&c);
 
     /* Advertised names must be listeners; duplicate advertised ports are fine. */
@@ -620,18 +680,18 @@ static void test_aliases(void)
 
 struct seen {
     int n;
-    char name[64][64];
-    char value[64][128];
-    int source[64];
-    int type[64];
-    bool read_only[64];
+    char name[128][64];
+    char value[128][128];
+    int source[128];
+    int type[128];
+    bool read_only[128];
 };
 
 static void record(void *arg, const char *name, const char *value, int source, bool sensitive,
                    bool read_only, int type, const char *doc)
 {
     struct seen *s = arg;
-    if (s->n == 64)
+    if (s->n == 128)
         return;
     snprintf(s->name[s->n], sizeof s->name[0], "%s", name);
     snprintf(s->value[s->n], sizeof s->value[0], "%s", value ? value : "(null)");
