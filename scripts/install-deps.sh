@@ -5,7 +5,8 @@
 # Idempotent: a second run checks and does nothing slow.
 #
 #   scripts/install-deps.sh build   compile and run the broker:
-#                                   gcc, make, cmake, ninja-build, pkg-config, libssl-dev, python3
+#                                   gcc, make, cmake, ninja-build, pkg-config, libssl-dev,
+#                                   libpcre2-dev, python3
 #   scripts/install-deps.sh all     build + everything the tests, fuzzers and benchmarks use:
 #                                   clang, libfuzzer-14-dev (libFuzzer, ASan/UBSan runtimes), kcat,
 #                                   Java 17 + Maven, the Python packages of tests/requirements.txt,
@@ -50,7 +51,8 @@ apt_install() {
 }
 
 # --- build ------------------------------------------------------------------
-apt_install gcc libc6-dev make cmake ninja-build pkg-config libssl-dev ca-certificates
+# libpcre2-dev: PCRE2 runs the Java regexes of ssl.principal.mapping.rules.
+apt_install gcc libc6-dev make cmake ninja-build pkg-config libssl-dev libpcre2-dev ca-certificates
 # The code generator (tools/gen_protocol.py) needs Python 3; the machine's own
 # python3 (e.g. pyenv) is fine, Debian's is the fallback.
 command -v python3 >/dev/null || apt_install python3
