@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * libFuzzer target for the local metadata store's file parser. Each input
- * is decoded twice: as a whole store file (header, length and checksum
- * checks), and as a body framed with a correct header, since a mutated body
- * would otherwise almost never get past the CRC-32C to the record parser.
- * Beyond crashes and sanitizer reports it checks
- * the codec's two promises: whatever decodes satisfies the store's
- * invariants, and it has exactly one encoding (encoding a decoded file
- * gives back the input bytes). A violated promise aborts. Seed corpus:
- * fuzz/corpus/meta/.
+ * libFuzzer target for the local metadata store's file parser, every
+ * record kind of both format versions (secret, topic, config, scram). Each
+ * input is decoded three times: as a whole store file (header, version,
+ * length and checksum checks), and as a body framed with a correct header
+ * of version 2 and of version 1, since a mutated body would otherwise
+ * almost never get past the CRC-32C to the record parser. Beyond crashes
+ * and sanitizer reports it checks the codec's promises: whatever decodes
+ * satisfies the store's invariants (topics and credentials pass the checks
+ * a put applies, credentials are sorted and unique, only version 2 has a
+ * secret or credentials), and it has exactly one encoding: a version-2 file
+ * encodes back to the input bytes, and a version-1 file to the same records
+ * behind a secret line (the upgrade). A violated promise aborts. Seed
+ * corpus: fuzz/corpus/meta/.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,27 +26,98 @@
 #include "meta/meta_int.h"
 #include "meta/meta_local.h"
 
-/* Decodes one file and checks the codec's promises on success. */
-static void check(const uint8_t *data, size_t size)
+/* Length of the header line of a well-formed encoding (up to its '\n'). */
+static size_t head_len(const uint8_t *p, size_t n)
 {
-    struct sl_meta_topic *t;
-    int n;
-    char err[256];
-    if (sl_meta_local_decode(data, size, &t, &n, err, sizeof err) != SL_ERR_NONE)
-        return;
-    for (int i = 0; i < n; i++) {
+    const uint8_t *nl = memchr(p, '\n', n);
+    if (!nl)
+        abort();
+    return (size_t)(nl - p) + 1;
+}
+
+/* Checks the invariants of a decoded store. */
+static void check_store(const struct sl_meta_local_store *s)
+{
+    if (s->version < SL_META_LOCAL_VERSION_MIN || s->version > SL_META_LOCAL_VERSION)
+        abort();
+    if (s->has_secret != (s->version >= 2) || (s->version < 2 && s->n_creds != 0))
+        abort(); /* only version 2 has a secret, and always */
+    for (int i = 0; i < s->n_topics; i++) {
         struct sl_meta_topic norm;
-        if (sl_meta__check_topic(&t[i], &norm) != NULL)
+        if (sl_meta__check_topic(&s->topics[i], &norm) != NULL)
             abort(); /* decoded a topic the store would refuse */
         sl_meta_topic_clear(&norm);
     }
+    if (s->n_creds < 0 || s->n_creds > SL_META_CREDS_MAX)
+        abort();
+    for (int i = 0; i < s->n_creds; i++) {
+        const struct sl_meta_user_cred *c = &s->creds[i];
+        struct sl_scram_cred norm;
+        if (sl_meta__check_user(c->user) != NULL || sl_meta__check_cred(&c->cred, &norm) != NULL)
+            abort(); /* decoded a credential the store would refuse */
+        if (memcmp(&norm, &c->cred, sizeof norm) != 0)
+            abort(); /* not normalised: tails or padding not zero */
+        if (i > 0 && sl_meta__cmp_user_cred(&s->creds[i - 1], c) >= 0)
+            abort(); /* out of order or repeated */
+    }
+}
+
+/* Decodes one file and checks the codec's promises on success. */
+static void check(const uint8_t *data, size_t size)
+{
+    struct sl_meta_local_store s;
+    char err[256];
+    if (sl_meta_local_decode(data, size, &s, err, sizeof err) != SL_ERR_NONE)
+        return;
+    check_store(&s);
+    int ver = s.version;
+    if (ver < 2) {
+        /* The upgrade: a secret in front of the same records. */
+        memset(s.secret, 0x5a, sizeof s.secret);
+        s.has_secret = true;
+    }
     uint8_t *enc;
     size_t encn;
-    sl_meta_local_encode(t, n, &enc, &encn);
-    if (encn != size || memcmp(enc, data, size) != 0)
-        abort(); /* not canonical */
+    sl_meta_local_encode(&s, &enc, &encn);
+    if (ver == SL_META_LOCAL_VERSION) {
+        if (encn != size || memcmp(enc, data, size) != 0)
+            abort(); /* not canonical */
+    } else {
+        /* Same body after the secret line, and the result decodes to the
+         * same store. */
+        size_t ih = head_len(data, size), eh = head_len(enc, encn);
+        const uint8_t *eb = enc + eh;
+        const uint8_t *enl = memchr(eb, '\n', encn - eh);
+        if (!enl)
+            abort();
+        size_t skip = (size_t)(enl - eb) + 1;
+        if (encn - eh - skip != size - ih || memcmp(eb + skip, data + ih, size - ih) != 0)
+            abort();
+        struct sl_meta_local_store s2;
+        if (sl_meta_local_decode(enc, encn, &s2, err, sizeof err) != SL_ERR_NONE)
+            abort();
+        check_store(&s2);
+        if (s2.n_topics != s.n_topics || s2.n_creds != 0 ||
+            memcmp(s2.secret, s.secret, sizeof s.secret) != 0)
+            abort();
+        sl_meta_local_store_clear(&s2);
+    }
     free(enc);
-    sl_meta_topics_free(t, n);
+    sl_meta_local_store_clear(&s);
+}
+
+/* Frames body[0..blen) with a correct header of format version ver. */
+static void check_framed(int ver, const uint8_t *body, size_t blen)
+{
+    char head[64];
+    int hn = snprintf(head, sizeof head, "sluice-meta %d %zu %08x\n", ver, blen,
+                      (unsigned)sl_crc32c(0, body, blen));
+    uint8_t *framed = sl_xmalloc((size_t)hn + blen);
+    memcpy(framed, head, (size_t)hn);
+    if (blen)
+        memcpy(framed + hn, body, blen);
+    check(framed, (size_t)hn + blen);
+    free(framed);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -60,14 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             blen = size - (size_t)(body - data);
         }
     }
-    char head[64];
-    int hn = snprintf(head, sizeof head, "sluice-meta 1 %zu %08x\n", blen,
-                      (unsigned)sl_crc32c(0, body, blen));
-    uint8_t *framed = sl_xmalloc((size_t)hn + blen);
-    memcpy(framed, head, (size_t)hn);
-    if (blen)
-        memcpy(framed + hn, body, blen);
-    check(framed, (size_t)hn + blen);
-    free(framed);
+    check_framed(SL_META_LOCAL_VERSION, body, blen);
+    check_framed(SL_META_LOCAL_VERSION_MIN, body, blen);
     return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * The metadata store: topics and their configuration overrides (later ACLs
- * and SCRAM credentials), behind one interface with two backends. The local
+ * The metadata store: topics and their configuration overrides, the SCRAM
+ * credentials of users and the broker's authentication secret (later
+ * ACLs), behind one interface with two backends. The local
  * backend (meta_local.c, the single-node default) keeps everything in one
  * checksummed file in <data_dir>/meta, replaced atomically on every change;
  * a ZooKeeper backend for clusters comes later behind the same calls
@@ -10,7 +11,10 @@
  * Every call is thread-safe. Writes are durable before they return. Reads
  * return deep copies the caller owns, so no lock is held once a call
  * returns. Metadata changes are rare (admin operations), so a write
- * rewrites the whole store; reads never touch the disk.
+ * rewrites the whole store; reads never touch the disk and never wait for
+ * a write's disk I/O (a write holds the lock readers take only while it
+ * swaps in the new state), so sl_meta_get_scram is fit for the network
+ * threads that authenticate clients.
  */
 #ifndef SL_META_META_H
 #define SL_META_META_H
@@ -21,6 +25,7 @@
 
 #include "config/topic_config.h" /* struct sl_kv */
 #include "core/bytes.h"          /* sl_uuid_t */
+#include "security/authn/sasl_mech.h" /* struct sl_scram_cred */
 #include "sluice/err.h"
 
 /* Limits the store enforces on what it is given and what it reads. */
@@ -28,6 +33,9 @@
 #define SL_META_KEY_MAX 255            /* bytes of a config key */
 #define SL_META_VALUE_MAX (64 * 1024)  /* bytes of a config value */
 #define SL_META_CONFIGS_MAX 1024       /* overrides per topic */
+#define SL_META_USER_MAX SL_SASL_NAME_MAX /* bytes of a SCRAM user name */
+#define SL_META_CREDS_MAX 100000       /* SCRAM credentials in the store */
+#define SL_META_SECRET_LEN 32          /* bytes of the authentication secret */
 
 /* One topic. As an argument it is borrowed; as a result it is owned by the
  * caller (free with sl_meta_topics_free). configs holds the topic's
@@ -38,6 +46,13 @@ struct sl_meta_topic {
     int32_t partitions;
     struct sl_kv *configs;
     int n_configs;
+};
+
+/* One user's SCRAM credential for one mechanism (cred.mech). As a result
+ * it is owned by the caller (free arrays with sl_meta_user_creds_free). */
+struct sl_meta_user_cred {
+    char *user;
+    struct sl_scram_cred cred;
 };
 
 struct sl_meta;
@@ -87,6 +102,62 @@ sl_err_t sl_meta_put_topic(struct sl_meta *m, const struct sl_meta_topic *t);
 /* Deletes the topic called name, durably. Returns SL_ERR_NONE,
  * SL_ERR__NOENT, or the write errors of sl_meta_put_topic. */
 sl_err_t sl_meta_delete_topic(struct sl_meta *m, const char *name);
+
+/* Inserts or replaces, durably, the credential of user for c->mech.
+ * Borrows user and c (the store keeps a copy). The user name must be 1 to
+ * SL_META_USER_MAX bytes of well-formed UTF-8 (no NUL); c must have a known
+ * mechanism (SL_SCRAM_SHA256 or SL_SCRAM_SHA512), salt_len 1 to
+ * SL_SCRAM_SALT_MAX and iterations SL_SCRAM_MIN_ITERATIONS to
+ * SL_SCRAM_MAX_ITERATIONS. Only the first salt_len salt bytes and the first
+ * hash-length bytes of each key (32 for SHA-256, 64 for SHA-512) are kept;
+ * the rest reads back as zeros. Returns SL_ERR_NONE; SL_ERR__INVAL for a
+ * refused user or credential (nothing about it is logged but the reason);
+ * SL_ERR__LIMIT when the store already holds SL_META_CREDS_MAX credentials
+ * and this one is new, or when the store would outgrow its file size limit;
+ * otherwise the write errors of sl_meta_put_topic. A success (and the
+ * outcome-unknown SL_ERR__IO) bumps sl_meta_scram_generation. */
+sl_err_t sl_meta_put_scram(struct sl_meta *m, const char *user, const struct sl_scram_cred *c);
+
+/* Deletes, durably, the credential of user (borrowed) for mech. Returns
+ * SL_ERR_NONE (and bumps the generation), SL_ERR__INVAL for a user name
+ * the store would refuse or an unknown mechanism, SL_ERR__NOENT when there
+ * is no such credential, or the write errors of sl_meta_put_topic. */
+sl_err_t sl_meta_delete_scram(struct sl_meta *m, const char *user, int mech);
+
+/* Copies the credential of user (borrowed, NUL-terminated) for mech into
+ * *out. The authentication lookup: any thread, one short lock and a binary
+ * search over memory, no allocation, no disk I/O, no logging (user is
+ * peer-chosen). Returns SL_ERR_NONE, or SL_ERR__NOENT when there is no such
+ * credential (including any user name or mechanism the store would refuse);
+ * *out is untouched then. */
+sl_err_t sl_meta_get_scram(struct sl_meta *m, const char *user, int mech,
+                           struct sl_scram_cred *out);
+
+/* Returns a snapshot of every credential, sorted by user (bytewise) then
+ * mechanism: *out is a new array of *n deep copies (caller frees with
+ * sl_meta_user_creds_free; NULL when *n is 0). Returns SL_ERR_NONE. */
+sl_err_t sl_meta_list_scram(struct sl_meta *m, struct sl_meta_user_cred **out, int *n);
+
+/* Wipes and frees an array returned by sl_meta_list_scram (NULL allowed). */
+void sl_meta_user_creds_free(struct sl_meta_user_cred *c, int n);
+
+/* Copies the broker's authentication secret into out: SL_META_SECRET_LEN
+ * random bytes (OpenSSL RAND_bytes) made when the store was created or,
+ * for a store of an older format that has none, when it was opened; kept
+ * in the store and the same on every later open. It seeds the made-up
+ * salts of unknown users (struct sl_sasl_conf fake_secret). A secret is
+ * only handed out once it is on disk: the first call on a store opened
+ * from an older format writes the store (the format upgrade) before it
+ * returns; every other call is a copy from memory. Any thread. Returns
+ * SL_ERR_NONE, or that write's errors (SL_ERR__IO, SL_ERR__STATE); out is
+ * untouched on error. */
+sl_err_t sl_meta_auth_secret(struct sl_meta *m, uint8_t out[SL_META_SECRET_LEN]);
+
+/* Returns a counter that changes whenever a credential is put or deleted
+ * (at the moment the change becomes visible to sl_meta_get_scram), for
+ * caches of credentials. It starts at 1 on open, so a cache may use 0 for
+ * "nothing cached". Any thread, lock-free. */
+uint64_t sl_meta_scram_generation(struct sl_meta *m);
 
 /* Closes the store and releases its lock (NULL allowed). No call may be in
  * progress or follow. */

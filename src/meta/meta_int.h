@@ -3,7 +3,8 @@
  * The metadata backend interface (private to src/meta/). A backend embeds
  * struct sl_meta as its first member and provides the operations below;
  * meta.c dispatches the public calls through them, after the checks every
- * backend shares (sl_meta__check_topic). Backends do their own locking.
+ * backend shares (sl_meta__check_topic, sl_meta__check_user,
+ * sl_meta__check_cred). Backends do their own locking.
  */
 #ifndef SL_META_META_INT_H
 #define SL_META_META_INT_H
@@ -17,6 +18,15 @@ struct sl_meta_ops {
     /* t has been checked and normalised (configs sorted, keys unique). */
     sl_err_t (*put_topic)(struct sl_meta *m, const struct sl_meta_topic *t);
     sl_err_t (*delete_topic)(struct sl_meta *m, const char *name);
+    /* c has been checked and normalised (sl_meta__check_cred). */
+    sl_err_t (*put_scram)(struct sl_meta *m, const char *user, const struct sl_scram_cred *c);
+    /* user and mech have been checked. */
+    sl_err_t (*delete_scram)(struct sl_meta *m, const char *user, int mech);
+    sl_err_t (*get_scram)(struct sl_meta *m, const char *user, int mech,
+                          struct sl_scram_cred *out);
+    sl_err_t (*list_scram)(struct sl_meta *m, struct sl_meta_user_cred **out, int *n);
+    sl_err_t (*auth_secret)(struct sl_meta *m, uint8_t out[SL_META_SECRET_LEN]);
+    uint64_t (*scram_generation)(struct sl_meta *m);
     void (*close)(struct sl_meta *m);
 };
 
@@ -35,5 +45,34 @@ const char *sl_meta__check_topic(const struct sl_meta_topic *t, struct sl_meta_t
 /* qsort comparators by name / by key. */
 int sl_meta__cmp_topic(const void *a, const void *b);
 int sl_meta__cmp_kv(const void *a, const void *b);
+
+/* Returns the key length of a SCRAM mechanism (32 for SHA-256, 64 for
+ * SHA-512), or 0 for any other value. */
+size_t sl_meta__scram_key_len(int mech);
+
+/* Returns NULL when user (borrowed; NULL allowed) is a name the store
+ * accepts (1..SL_META_USER_MAX bytes of well-formed UTF-8), else a static
+ * reason. Never logs the name. */
+const char *sl_meta__check_user(const char *user);
+
+/* Checks c (borrowed) for the store's invariants (known mechanism, salt
+ * length, iterations) and writes to *out a copy with every byte past the
+ * salt and the mechanism's key length zeroed. Returns NULL, or a static
+ * reason (and *out untouched). */
+const char *sl_meta__check_cred(const struct sl_scram_cred *c, struct sl_scram_cred *out);
+
+/* Orders credentials by user (strcmp) then mechanism; for qsort and for
+ * the sorted arrays of the backends. */
+int sl_meta__cmp_user_cred(const void *a, const void *b);
+
+/* Compares (user, mech) with the key of cred c: <0, 0, >0. */
+int sl_meta__cmp_cred_key(const char *user, int mech, const struct sl_meta_user_cred *c);
+
+/* Deep-copies src into *dst (new memory; dst->user is freed by
+ * sl_meta_user_creds_free or by the owner). */
+void sl_meta__user_cred_copy(struct sl_meta_user_cred *dst, const struct sl_meta_user_cred *src);
+
+/* Wipes and frees the fields of one credential and zeroes it. */
+void sl_meta__user_cred_clear(struct sl_meta_user_cred *c);
 
 #endif

@@ -5,7 +5,9 @@
  * meta_local.h).
  *
  * Durability protocol of a write (the classic atomic replace):
- *   1. encode the new store and write it to sluice.meta.tmp (O_TRUNC, 0600);
+ *   0. encode the new store; refuse it (SL_ERR__LIMIT, nothing changed) if
+ *      it is over SL_META_LOCAL_MAX_FILE, which the reader would refuse;
+ *   1. write it to sluice.meta.tmp (O_TRUNC, then fchmod 0600);
  *   2. fdatasync the temporary file, close it;
  *   3. rename it over sluice.meta;
  *   4. fsync the directory, so the rename itself is durable.
@@ -18,8 +20,17 @@
  * errors of STYLE.md §4: after a failed fsync the kernel may have dropped
  * the dirty state, and retrying would hide it.
  *
+ * Every write is in the current format (meta_local.h), so the first write
+ * after opening a version-1 store upgrades it; the authentication secret
+ * such a store lacks is made at open and only handed out once written
+ * (local_auth_secret writes the store itself if nothing else has).
+ *
  * An exclusive flock on meta/lock keeps a second process off the same data
- * directory. One mutex serialises every call; reads copy out.
+ * directory. Writers are serialised by one mutex held across the disk I/O;
+ * readers take a second mutex that a writer holds only to swap the new
+ * state in (see struct meta_local), so lookups never wait for an fsync.
+ * Reads copy out. The file holds the secret and the SCRAM keys: it is
+ * 0600, and buffers that held them are wiped before they are freed.
  */
 #include "meta/meta_local.h"
 
@@ -28,12 +39,17 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
 
 #include "core/crc32c.h"
 #include "core/logging.h"
@@ -44,7 +60,8 @@
 /* Codec                                                               */
 /* ------------------------------------------------------------------ */
 
-/* A growable output buffer (private). */
+/* A growable output buffer (private). It grows by copying and wiping, not
+ * by realloc, because it carries the secret and the SCRAM keys. */
 struct obuf {
     uint8_t *p;
     size_t len, cap;
@@ -58,7 +75,13 @@ static void ob_put(struct obuf *b, const void *p, size_t n)
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n)
             cap *= 2;
-        b->p = sl_xrealloc(b->p, cap);
+        uint8_t *np = sl_xmalloc(cap);
+        if (b->len)
+            memcpy(np, b->p, b->len);
+        if (b->p)
+            OPENSSL_cleanse(b->p, b->len);
+        free(b->p);
+        b->p = np;
         b->cap = cap;
     }
     memcpy(b->p + b->len, p, n);
@@ -68,6 +91,15 @@ static void ob_put(struct obuf *b, const void *p, size_t n)
 static void ob_str(struct obuf *b, const char *s)
 {
     ob_put(b, s, strlen(s));
+}
+
+static void ob_hex(struct obuf *b, const uint8_t *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        char e[2] = {hex[p[i] >> 4], hex[p[i] & 15]};
+        ob_put(b, e, 2);
+    }
 }
 
 static bool raw_byte(uint8_t c)
@@ -96,38 +128,64 @@ static void ob_field(struct obuf *b, const char *s)
     }
 }
 
-void sl_meta_local_encode(const struct sl_meta_topic *t, int n, uint8_t **out, size_t *outlen)
+/* Kafka's names of the SCRAM mechanisms, as written in scram records. */
+static const char *mech_name(int mech)
+{
+    return mech == SL_SCRAM_SHA256 ? "SCRAM-SHA-256"
+           : mech == SL_SCRAM_SHA512 ? "SCRAM-SHA-512"
+                                     : NULL;
+}
+
+void sl_meta_local_encode(const struct sl_meta_local_store *s, uint8_t **out, size_t *outlen)
 {
     struct obuf body = {0};
     char num[64];
-    for (int i = 0; i < n; i++) {
+    SL_ASSERT(s->has_secret);
+    ob_str(&body, "secret ");
+    ob_hex(&body, s->secret, sizeof s->secret);
+    ob_str(&body, "\n");
+    for (int i = 0; i < s->n_topics; i++) {
+        const struct sl_meta_topic *t = &s->topics[i];
         ob_str(&body, "topic ");
-        ob_field(&body, t[i].name);
+        ob_field(&body, t->name);
         ob_str(&body, " ");
-        for (int k = 0; k < 16; k++) {
-            snprintf(num, sizeof num, "%02x", t[i].id.b[k]);
-            ob_str(&body, num);
-        }
-        snprintf(num, sizeof num, " %" PRId32 "\n", t[i].partitions);
+        ob_hex(&body, t->id.b, sizeof t->id.b);
+        snprintf(num, sizeof num, " %" PRId32 "\n", t->partitions);
         ob_str(&body, num);
-        for (int j = 0; j < t[i].n_configs; j++) {
+        for (int j = 0; j < t->n_configs; j++) {
             ob_str(&body, "config ");
-            ob_field(&body, t[i].configs[j].key);
+            ob_field(&body, t->configs[j].key);
             ob_str(&body, " ");
-            ob_field(&body, t[i].configs[j].value);
+            ob_field(&body, t->configs[j].value);
             ob_str(&body, "\n");
         }
+    }
+    for (int i = 0; i < s->n_creds; i++) {
+        const struct sl_meta_user_cred *c = &s->creds[i];
+        size_t kl = sl_meta__scram_key_len(c->cred.mech);
+        SL_ASSERT(kl != 0);
+        ob_str(&body, "scram ");
+        ob_field(&body, c->user);
+        snprintf(num, sizeof num, " %s %" PRId32 " ", mech_name(c->cred.mech),
+                 c->cred.iterations);
+        ob_str(&body, num);
+        ob_hex(&body, c->cred.salt, c->cred.salt_len);
+        ob_str(&body, " ");
+        ob_hex(&body, c->cred.stored_key, kl);
+        ob_str(&body, " ");
+        ob_hex(&body, c->cred.server_key, kl);
+        ob_str(&body, "\n");
     }
     char head[80];
     int hn = snprintf(head, sizeof head, "sluice-meta %d %zu %08" PRIx32 "\n",
                       SL_META_LOCAL_VERSION, body.len, sl_crc32c(0, body.p, body.len));
-    struct obuf all = {0};
-    ob_put(&all, head, (size_t)hn);
-    if (body.len)
-        ob_put(&all, body.p, body.len);
+    uint8_t *all = sl_xmalloc((size_t)hn + body.len);
+    memcpy(all, head, (size_t)hn);
+    memcpy(all + hn, body.p, body.len);
+    OPENSSL_cleanse(body.p, body.len);
     free(body.p);
-    *out = all.p;
-    *outlen = all.len;
+    *out = all;
+    *outlen = (size_t)hn + body.len;
 }
 
 static int hexv(uint8_t c)
@@ -137,6 +195,28 @@ static int hexv(uint8_t c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+/* Value of a lower-case hex digit, or -1. */
+static int lhexv(uint8_t c)
+{
+    return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+/* Decodes the lower-case hex p[0..n) into out, which must then hold
+ * exactly n / 2 bytes, at least min and at most max. Returns the byte
+ * count, or 0 on any bad digit, odd length or size out of range. */
+static size_t dec_hex(const uint8_t *p, size_t n, uint8_t *out, size_t min, size_t max)
+{
+    if (n % 2 != 0 || n / 2 < min || n / 2 > max)
+        return 0;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = lhexv(p[2 * i]), lo = lhexv(p[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return 0;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return n / 2;
 }
 
 /* Decodes one field p[0..n) into a new string. Returns NULL (and sets
@@ -207,19 +287,7 @@ static bool dec_uint(const uint8_t *p, size_t n, uint64_t max, uint64_t *out)
 
 static bool dec_uuid(const uint8_t *p, size_t n, sl_uuid_t *id)
 {
-    if (n != 32)
-        return false;
-    for (int i = 0; i < 16; i++) {
-        int v[2];
-        for (int k = 0; k < 2; k++) {
-            uint8_t c = p[2 * i + k];
-            v[k] = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-            if (v[k] < 0)
-                return false;
-        }
-        id->b[i] = (uint8_t)(v[0] << 4 | v[1]);
-    }
-    return !sl_uuid_is_zero(id);
+    return n == 32 && dec_hex(p, n, id->b, 16, 16) == 16 && !sl_uuid_is_zero(id);
 }
 
 /* Splits line p[0..n) at single spaces into at most max fields. Returns
@@ -246,15 +314,93 @@ static int cmp_uuid(const void *a, const void *b)
     return memcmp(a, b, sizeof(sl_uuid_t));
 }
 
-sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_topic **out, int *n,
+void sl_meta_local_store_clear(struct sl_meta_local_store *s)
+{
+    sl_meta_topics_free(s->topics, s->n_topics);
+    sl_meta_user_creds_free(s->creds, s->n_creds);
+    OPENSSL_cleanse(s, sizeof *s);
+}
+
+/* Where the decoder is in the body: the records must come in this order. */
+enum section {
+    SECT_SECRET = 0, /* version 2: the secret record comes first */
+    SECT_TOPICS,     /* topic and config records */
+    SECT_CREDS,      /* scram records */
+    SECT_MAX
+};
+
+/* Decodes the fields f[1..7) of one scram record into a new entry of s.
+ * Returns NULL, or the reason (static, or in whybuf). */
+static const char *dec_scram(struct sl_meta_local_store *s, const uint8_t *const *f,
+                             const size_t *fn, char *whybuf, size_t whylen)
+{
+    const char *why = NULL;
+    if (s->n_creds == SL_META_CREDS_MAX)
+        return "more than 100000 SCRAM credentials";
+    /* Grow by powers of two: n_creds is the count so far. */
+    if ((s->n_creds & (s->n_creds - 1)) == 0) {
+        size_t cap = s->n_creds ? (size_t)s->n_creds * 2 : 1;
+        s->creds = sl_xrealloc(s->creds, cap * sizeof *s->creds);
+    }
+    struct sl_meta_user_cred *uc = &s->creds[s->n_creds];
+    memset(uc, 0, sizeof *uc);
+    uc->user = dec_field(f[1], fn[1], SL_META_USER_MAX, &why);
+    if (!uc->user) {
+        snprintf(whybuf, whylen, "SCRAM user: %s", why);
+        return whybuf;
+    }
+    s->n_creds++; /* from here on the entry is owned by s */
+    if ((why = sl_meta__check_user(uc->user)) != NULL) {
+        snprintf(whybuf, whylen, "SCRAM user: %s", why);
+        return whybuf;
+    }
+    struct sl_scram_cred c;
+    memset(&c, 0, sizeof c);
+    if (fn[2] == 13 && memcmp(f[2], "SCRAM-SHA-256", 13) == 0)
+        c.mech = SL_SCRAM_SHA256;
+    else if (fn[2] == 13 && memcmp(f[2], "SCRAM-SHA-512", 13) == 0)
+        c.mech = SL_SCRAM_SHA512;
+    else
+        return "unknown SCRAM mechanism (SCRAM-SHA-256 or SCRAM-SHA-512 expected)";
+    uint64_t it;
+    if (!dec_uint(f[3], fn[3], INT32_MAX, &it))
+        return "bad SCRAM iterations (a decimal number expected)";
+    c.iterations = (int32_t)it;
+    c.salt_len = dec_hex(f[4], fn[4], c.salt, 1, SL_SCRAM_SALT_MAX);
+    if (c.salt_len == 0) {
+        snprintf(whybuf, whylen, "bad SCRAM salt (2 to %d lower-case hex digits expected)",
+                 2 * SL_SCRAM_SALT_MAX);
+        return whybuf;
+    }
+    size_t kl = sl_meta__scram_key_len(c.mech);
+    if (dec_hex(f[5], fn[5], c.stored_key, kl, kl) != kl ||
+        dec_hex(f[6], fn[6], c.server_key, kl, kl) != kl) {
+        snprintf(whybuf, whylen, "bad SCRAM key (%zu lower-case hex digits expected for %s)",
+                 2 * kl, mech_name(c.mech));
+        return whybuf;
+    }
+    why = sl_meta__check_cred(&c, &uc->cred);
+    OPENSSL_cleanse(&c, sizeof c);
+    if (why) {
+        snprintf(whybuf, whylen, "bad SCRAM credential: %s", why);
+        return whybuf;
+    }
+    if (s->n_creds > 1 && sl_meta__cmp_user_cred(&s->creds[s->n_creds - 2], uc) >= 0)
+        return "SCRAM credentials out of order or repeated";
+    return NULL;
+}
+
+sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_local_store *out,
                               char *err, size_t errlen)
 {
+    struct sl_meta_local_store s;
     struct sl_meta_topic *t = NULL;
     int nt = 0, cap = 0, line = 1;
     sl_uuid_t *ids = NULL;
     const char *why = NULL;
-    *out = NULL;
-    *n = 0;
+    char whybuf[160];
+    memset(&s, 0, sizeof s);
+    memset(out, 0, sizeof *out);
 
     /* Header: "sluice-meta V LEN CRC\n" within the first 80 bytes. */
     const uint8_t *nl = memchr(buf, '\n', len < 80 ? len : 80);
@@ -270,10 +416,11 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_top
         snprintf(err, errlen, "bad format version in the header");
         return SL_ERR__CORRUPT;
     }
-    if (ver != SL_META_LOCAL_VERSION) {
+    if (ver < SL_META_LOCAL_VERSION_MIN || ver > SL_META_LOCAL_VERSION) {
         snprintf(err, errlen,
-                 "format version %" PRIu64 " is not supported (this build reads version %d)%s",
-                 ver, SL_META_LOCAL_VERSION,
+                 "format version %" PRIu64 " is not supported (this build reads versions %d to "
+                 "%d)%s",
+                 ver, SL_META_LOCAL_VERSION_MIN, SL_META_LOCAL_VERSION,
                  ver > SL_META_LOCAL_VERSION ? ": written by a newer Sluice" : "");
         return SL_ERR__CORRUPT;
     }
@@ -283,8 +430,7 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_top
     }
     bool crc_ok = fn[3] == 8;
     for (size_t i = 0; crc_ok && i < 8; i++) {
-        uint8_t c = f[3][i];
-        int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+        int v = lhexv(f[3][i]);
         crc_ok = v >= 0;
         crc = crc << 4 | (uint64_t)(v < 0 ? 0 : v);
     }
@@ -306,6 +452,8 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_top
         return SL_ERR__CORRUPT;
     }
 
+    s.version = (int)ver;
+    enum section sect = ver >= 2 ? SECT_SECRET : SECT_TOPICS;
     const uint8_t *p = body, *end = body + have;
     while (p < end) {
         line++;
@@ -319,7 +467,28 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_top
             why = "empty field or extra space";
             goto bad;
         }
-        if (fn[0] == 5 && memcmp(f[0], "topic", 5) == 0) {
+        bool is_secret = ver >= 2 && fn[0] == 6 && memcmp(f[0], "secret", 6) == 0;
+        if (sect == SECT_SECRET && !is_secret) {
+            why = "the secret record must come first";
+            goto bad;
+        }
+        if (is_secret) {
+            if (sect != SECT_SECRET) {
+                why = "secret record repeated";
+                goto bad;
+            }
+            if (k != 2 || dec_hex(f[1], fn[1], s.secret, sizeof s.secret, sizeof s.secret) !=
+                              sizeof s.secret) {
+                why = "secret record needs: 64 lower-case hex digits";
+                goto bad;
+            }
+            s.has_secret = true;
+            sect = SECT_TOPICS;
+        } else if (fn[0] == 5 && memcmp(f[0], "topic", 5) == 0) {
+            if (sect == SECT_CREDS) {
+                why = "topic record after the scram records";
+                goto bad;
+            }
             if (k != 4) {
                 why = "topic record needs: name id partitions";
                 goto bad;
@@ -357,6 +526,10 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_top
                 why = "config record needs: key value";
                 goto bad;
             }
+            if (sect == SECT_CREDS) {
+                why = "config record after the scram records";
+                goto bad;
+            }
             if (nt == 0) {
                 why = "config record before any topic";
                 goto bad;
@@ -389,11 +562,24 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_top
                 why = "configs out of order or repeated";
                 goto bad;
             }
+        } else if (ver >= 2 && fn[0] == 5 && memcmp(f[0], "scram", 5) == 0) {
+            if (k != 7) {
+                why = "scram record needs: user mechanism iterations salt stored-key server-key";
+                goto bad;
+            }
+            sect = SECT_CREDS;
+            why = dec_scram(&s, f, fn, whybuf, sizeof whybuf);
+            if (why)
+                goto bad;
         } else {
             why = "unknown record";
             goto bad;
         }
         p = e + 1;
+    }
+    if (sect == SECT_SECRET) {
+        snprintf(err, errlen, "no secret record (version 2 stores start with one)");
+        goto fail;
     }
 
     if (nt > 1) {
@@ -405,17 +591,19 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_top
             if (memcmp(&ids[i - 1], &ids[i], sizeof *ids) == 0) {
                 free(ids);
                 snprintf(err, errlen, "two topics have the same id");
-                sl_meta_topics_free(t, nt);
-                return SL_ERR__CORRUPT;
+                goto fail;
             }
         free(ids);
     }
-    *out = t;
-    *n = nt;
+    s.topics = t;
+    s.n_topics = nt;
+    *out = s;
     return SL_ERR_NONE;
 bad:
     snprintf(err, errlen, "line %d: %s", line, why);
+fail:
     sl_meta_topics_free(t, nt);
+    sl_meta_local_store_clear(&s);
     return SL_ERR__CORRUPT;
 }
 
@@ -423,21 +611,32 @@ bad:
 /* The backend                                                         */
 /* ------------------------------------------------------------------ */
 
+/* Locking. Writers are serialised by wmu, held across the encode and the
+ * disk I/O; only a writer changes st, and it builds the next arrays beside
+ * the current ones, so it may read st under wmu alone. mu guards st for
+ * readers; a writer takes it only to swap the new arrays in (pointer
+ * stores), so a reader, the SASL lookup on a network thread included,
+ * never waits for an fsync. Lock order: wmu, then mu. The secret is fixed
+ * once open returns and is read without a lock. */
 struct meta_local {
     struct sl_meta base; /* first: sl_meta * and meta_local * convert */
+    pthread_mutex_t wmu;
     pthread_mutex_t mu;
     char *dir;  /* <data_dir>/meta */
     char *path; /* <dir>/sluice.meta, for messages */
     int dirfd, lockfd;
-    struct sl_meta_topic *topics; /* sorted by name */
-    int n;
-    bool failed; /* a directory sync failed: writes refused */
+    struct sl_meta_local_store st; /* topics and creds under mu (see above) */
+    int file_version;              /* version of the file on disk; under wmu */
+    bool failed;                   /* a directory sync failed: writes refused; under wmu */
+    atomic_bool secret_saved;      /* st.secret is in the file on disk */
+    _Atomic uint64_t scram_gen;    /* sl_meta_scram_generation */
 };
 
 /* Outcome of persist(). */
 enum persist_rc {
     PERSIST_OK = 0,
     PERSIST_UNCHANGED, /* failed before the rename: nothing changed */
+    PERSIST_TOO_BIG,   /* the store would exceed SL_META_LOCAL_MAX_FILE: nothing changed */
     PERSIST_UNKNOWN,   /* renamed, then the directory sync failed */
 };
 
@@ -455,19 +654,33 @@ static bool write_all(int fd, const uint8_t *p, size_t n)
     return true;
 }
 
-/* Writes the store t[0..n) durably (see the protocol at the top). Called
- * with ml->mu held. */
-static enum persist_rc persist(struct meta_local *ml, const struct sl_meta_topic *t, int n)
+/* Writes the store next (borrowed) durably, in the current format (see the
+ * protocol at the top). Called with ml->wmu held. */
+static enum persist_rc persist(struct meta_local *ml, const struct sl_meta_local_store *next)
 {
     uint8_t *buf;
     size_t len;
     int e;
-    sl_meta_local_encode(t, n, &buf, &len);
+    sl_meta_local_encode(next, &buf, &len);
+    if (len > SL_META_LOCAL_MAX_FILE) {
+        /* The reader refuses such a file: writing it would make the broker
+         * unable to start. */
+        SL_ERROR("meta", "%s: refusing a change that would make the store %zu bytes (limit %u)",
+                 ml->path, len, SL_META_LOCAL_MAX_FILE);
+        OPENSSL_cleanse(buf, len);
+        free(buf);
+        return PERSIST_TOO_BIG;
+    }
     const char *step = "create";
     int fd = openat(ml->dirfd, SL_META_LOCAL_TMP,
                     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         goto fail;
+    /* The store holds credentials and the secret: 0600 whatever the umask
+     * gave or whoever created a stale temporary file. */
+    step = "fchmod";
+    if (fchmod(fd, 0600) != 0)
+        goto fail_fd;
     step = "write";
     if (!write_all(fd, buf, len))
         goto fail_fd;
@@ -482,6 +695,7 @@ static enum persist_rc persist(struct meta_local *ml, const struct sl_meta_topic
     step = "rename";
     if (renameat(ml->dirfd, SL_META_LOCAL_TMP, ml->dirfd, SL_META_LOCAL_FILE) != 0)
         goto fail_fd;
+    OPENSSL_cleanse(buf, len);
     free(buf);
     if (fsync(ml->dirfd) != 0) {
         SL_ERROR("meta",
@@ -490,6 +704,12 @@ static enum persist_rc persist(struct meta_local *ml, const struct sl_meta_topic
                  ml->dir, strerror(errno));
         return PERSIST_UNKNOWN;
     }
+    if (ml->file_version != SL_META_LOCAL_VERSION) {
+        SL_INFO("meta", "%s: upgraded from format version %d to %d (older Sluice releases can no "
+                "longer read it)", ml->path, ml->file_version, SL_META_LOCAL_VERSION);
+        ml->file_version = SL_META_LOCAL_VERSION;
+    }
+    atomic_store(&ml->secret_saved, true);
     return PERSIST_OK;
 
 fail_fd:
@@ -501,29 +721,83 @@ fail_fd:
 fail:
     SL_ERROR("meta", "%s/%s: %s failed: %s; the store is unchanged", ml->dir, SL_META_LOCAL_TMP,
              step, strerror(errno));
+    OPENSSL_cleanse(buf, len);
     free(buf);
     return PERSIST_UNCHANGED;
 }
 
-/* Moves count topics from src[si..] to dst[di..]; no pointer arithmetic
- * at all when count is 0 (src may then be NULL). */
-static void move_topics(struct sl_meta_topic *dst, int di, const struct sl_meta_topic *src,
-                        int si, int count)
+/* Maps the outcome of a persist() to the writer's result; PERSIST_UNKNOWN
+ * also makes the store fail later writes. Called with ml->wmu held. */
+static sl_err_t persist_result(struct meta_local *ml, enum persist_rc pr)
 {
-    if (count > 0)
-        memmove(dst + di, src + si, (size_t)count * sizeof *dst);
+    switch (pr) {
+    case PERSIST_OK:
+        return SL_ERR_NONE;
+    case PERSIST_TOO_BIG:
+        return SL_ERR__LIMIT;
+    case PERSIST_UNKNOWN:
+        ml->failed = true;
+        return SL_ERR__IO;
+    case PERSIST_UNCHANGED:
+    default:
+        return SL_ERR__IO;
+    }
 }
 
-/* Index of name in ml->topics, or -(insertion point) - 1. */
+/* Copies count elements of size sz from src[si..] to dst[di..]; no pointer
+ * arithmetic at all when count is 0 (src may then be NULL). */
+static void move_elems(void *dst, int di, const void *src, int si, int count, size_t sz)
+{
+    if (count > 0)
+        memmove((char *)dst + (size_t)di * sz, (const char *)src + (size_t)si * sz,
+                (size_t)count * sz);
+}
+
+/* Returns a new array of n - 1 (delete, with elem NULL) or n + 1 (insert
+ * elem at at) or n (replace at by elem) elements of size sz, built from
+ * old: the shallow next state of a write. */
+static void *next_array(const void *old, int n, int at, const void *elem, bool insert,
+                        size_t sz)
+{
+    int nn = elem ? n + (insert ? 1 : 0) : n - 1;
+    char *next = sl_xmalloc((size_t)(nn > 0 ? nn : 1) * sz);
+    move_elems(next, 0, old, 0, at, sz);
+    if (elem)
+        memcpy(next + (size_t)at * sz, elem, sz);
+    int skip = elem && insert ? 0 : 1; /* old elements replaced or deleted */
+    move_elems(next, at + (elem ? 1 : 0), old, at + skip, n - at - skip, sz);
+    return next;
+}
+
+/* Index of name in the topics, or -(insertion point) - 1. Called with mu
+ * or wmu held. */
 static int lookup(const struct meta_local *ml, const char *name)
 {
-    int lo = 0, hi = ml->n - 1;
+    int lo = 0, hi = ml->st.n_topics - 1;
     while (lo <= hi) {
         int mid = lo + (hi - lo) / 2;
-        int c = strcmp(ml->topics[mid].name, name);
+        int c = strcmp(ml->st.topics[mid].name, name);
         if (c == 0)
             return mid;
         if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -lo - 1;
+}
+
+/* Index of (user, mech) in the credentials, or -(insertion point) - 1.
+ * Called with mu or wmu held. */
+static int lookup_cred(const struct meta_local *ml, const char *user, int mech)
+{
+    int lo = 0, hi = ml->st.n_creds - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        int c = sl_meta__cmp_cred_key(user, mech, &ml->st.creds[mid]);
+        if (c == 0)
+            return mid;
+        if (c > 0)
             lo = mid + 1;
         else
             hi = mid - 1;
@@ -536,11 +810,11 @@ static sl_err_t local_list(struct sl_meta *m, struct sl_meta_topic **out, int *n
     struct meta_local *ml = (struct meta_local *)m;
     pthread_mutex_lock(&ml->mu);
     *out = NULL;
-    *n = ml->n;
-    if (ml->n > 0) {
-        *out = sl_xcalloc((size_t)ml->n, sizeof **out);
-        for (int i = 0; i < ml->n; i++)
-            sl_meta__topic_copy(&(*out)[i], &ml->topics[i]);
+    *n = ml->st.n_topics;
+    if (*n > 0) {
+        *out = sl_xcalloc((size_t)*n, sizeof **out);
+        for (int i = 0; i < *n; i++)
+            sl_meta__topic_copy(&(*out)[i], &ml->st.topics[i]);
     }
     pthread_mutex_unlock(&ml->mu);
     return SL_ERR_NONE;
@@ -553,7 +827,7 @@ static sl_err_t local_get(struct sl_meta *m, const char *name, struct sl_meta_to
     pthread_mutex_lock(&ml->mu);
     int i = lookup(ml, name);
     if (i >= 0) {
-        sl_meta__topic_copy(out, &ml->topics[i]);
+        sl_meta__topic_copy(out, &ml->st.topics[i]);
         rc = SL_ERR_NONE;
     }
     pthread_mutex_unlock(&ml->mu);
@@ -564,50 +838,45 @@ static sl_err_t local_put(struct sl_meta *m, const struct sl_meta_topic *t)
 {
     struct meta_local *ml = (struct meta_local *)m;
     sl_err_t rc = SL_ERR_NONE;
-    struct sl_meta_topic *next = NULL;
-    pthread_mutex_lock(&ml->mu);
+    struct sl_meta_topic *next = NULL, owned = {0};
+    pthread_mutex_lock(&ml->wmu);
     if (ml->failed) {
         rc = SL_ERR__STATE;
         goto out;
     }
     int i = lookup(ml, t->name);
-    for (int j = 0; j < ml->n; j++)
-        if (j != i && memcmp(&ml->topics[j].id, &t->id, sizeof t->id) == 0) {
+    for (int j = 0; j < ml->st.n_topics; j++)
+        if (j != i && memcmp(&ml->st.topics[j].id, &t->id, sizeof t->id) == 0) {
             SL_WARN("meta", "refusing topic %s: its id is already used by topic %s", t->name,
-                    ml->topics[j].name);
+                    ml->st.topics[j].name);
             rc = SL_ERR__INVAL;
             goto out;
         }
-    /* The next store as a shallow array: the caller's topic in its place. */
     bool insert = i < 0;
-    int at = insert ? -i - 1 : i, nn = ml->n + (insert ? 1 : 0);
-    next = sl_xmalloc((size_t)nn * sizeof *next);
-    move_topics(next, 0, ml->topics, 0, at);
-    next[at] = *t;
-    int rest = ml->n - at - (insert ? 0 : 1);
-    move_topics(next, at + 1, ml->topics, at + (insert ? 0 : 1), rest);
-    enum persist_rc pr = persist(ml, next, nn);
-    if (pr == PERSIST_UNCHANGED) {
-        rc = SL_ERR__IO;
-        goto out;
-    }
-    /* Commit in memory (also after PERSIST_UNKNOWN: it matches the file). */
-    struct sl_meta_topic owned;
+    int at = insert ? -i - 1 : i, n = ml->st.n_topics, nn = n + (insert ? 1 : 0);
     sl_meta__topic_copy(&owned, t);
-    if (insert) {
-        ml->topics = sl_xrealloc(ml->topics, (size_t)nn * sizeof *ml->topics);
-        move_topics(ml->topics, at + 1, ml->topics, at, ml->n - at);
-        ml->n = nn;
-    } else {
-        sl_meta_topic_clear(&ml->topics[at]);
-    }
-    ml->topics[at] = owned;
-    if (pr == PERSIST_UNKNOWN) {
-        ml->failed = true;
-        rc = SL_ERR__IO;
-    }
-out:
+    next = next_array(ml->st.topics, n, at, &owned, insert, sizeof *next);
+    struct sl_meta_local_store st = ml->st;
+    st.topics = next;
+    st.n_topics = nn;
+    enum persist_rc pr = persist(ml, &st);
+    rc = persist_result(ml, pr);
+    if (pr == PERSIST_UNCHANGED || pr == PERSIST_TOO_BIG)
+        goto out;
+    /* Commit in memory (also after PERSIST_UNKNOWN: it matches the file). */
+    struct sl_meta_topic *old = ml->st.topics, replaced = {0};
+    if (!insert)
+        replaced = old[at];
+    pthread_mutex_lock(&ml->mu);
+    ml->st.topics = next;
+    ml->st.n_topics = nn;
     pthread_mutex_unlock(&ml->mu);
+    next = old;
+    memset(&owned, 0, sizeof owned); /* now in the store */
+    sl_meta_topic_clear(&replaced);
+out:
+    pthread_mutex_unlock(&ml->wmu);
+    sl_meta_topic_clear(&owned);
     free(next);
     return rc;
 }
@@ -617,7 +886,7 @@ static sl_err_t local_delete(struct sl_meta *m, const char *name)
     struct meta_local *ml = (struct meta_local *)m;
     sl_err_t rc = SL_ERR_NONE;
     struct sl_meta_topic *next = NULL;
-    pthread_mutex_lock(&ml->mu);
+    pthread_mutex_lock(&ml->wmu);
     if (ml->failed) {
         rc = SL_ERR__STATE;
         goto out;
@@ -627,37 +896,192 @@ static sl_err_t local_delete(struct sl_meta *m, const char *name)
         rc = SL_ERR__NOENT;
         goto out;
     }
-    int nn = ml->n - 1;
-    next = sl_xmalloc((size_t)(nn > 0 ? nn : 1) * sizeof *next);
-    move_topics(next, 0, ml->topics, 0, i);
-    move_topics(next, i, ml->topics, i + 1, ml->n - i - 1);
-    enum persist_rc pr = persist(ml, next, nn);
-    if (pr == PERSIST_UNCHANGED) {
-        rc = SL_ERR__IO;
+    next = next_array(ml->st.topics, ml->st.n_topics, i, NULL, false, sizeof *next);
+    struct sl_meta_local_store st = ml->st;
+    st.topics = next;
+    st.n_topics--;
+    enum persist_rc pr = persist(ml, &st);
+    rc = persist_result(ml, pr);
+    if (pr == PERSIST_UNCHANGED || pr == PERSIST_TOO_BIG)
         goto out;
-    }
-    sl_meta_topic_clear(&ml->topics[i]);
-    move_topics(ml->topics, i, ml->topics, i + 1, ml->n - i - 1);
-    ml->n = nn;
-    if (pr == PERSIST_UNKNOWN) {
-        ml->failed = true;
-        rc = SL_ERR__IO;
-    }
-out:
+    struct sl_meta_topic *old = ml->st.topics, gone = old[i];
+    pthread_mutex_lock(&ml->mu);
+    ml->st.topics = next;
+    ml->st.n_topics--;
     pthread_mutex_unlock(&ml->mu);
+    next = old;
+    sl_meta_topic_clear(&gone);
+out:
+    pthread_mutex_unlock(&ml->wmu);
     free(next);
     return rc;
+}
+
+static sl_err_t local_put_scram(struct sl_meta *m, const char *user, const struct sl_scram_cred *c)
+{
+    struct meta_local *ml = (struct meta_local *)m;
+    sl_err_t rc = SL_ERR_NONE;
+    struct sl_meta_user_cred *next = NULL, owned = {0};
+    int next_len = 0; /* elements of next, wiped before it is freed */
+    pthread_mutex_lock(&ml->wmu);
+    if (ml->failed) {
+        rc = SL_ERR__STATE;
+        goto out;
+    }
+    int i = lookup_cred(ml, user, c->mech);
+    bool insert = i < 0;
+    int at = insert ? -i - 1 : i, n = ml->st.n_creds, nn = n + (insert ? 1 : 0);
+    if (insert && n >= SL_META_CREDS_MAX) {
+        SL_WARN("meta", "refusing a new SCRAM credential: the store holds the maximum of %d",
+                SL_META_CREDS_MAX);
+        rc = SL_ERR__LIMIT;
+        goto out;
+    }
+    owned.user = sl_xstrdup(user);
+    owned.cred = *c;
+    next = next_array(ml->st.creds, n, at, &owned, insert, sizeof *next);
+    next_len = nn;
+    struct sl_meta_local_store st = ml->st;
+    st.creds = next;
+    st.n_creds = nn;
+    enum persist_rc pr = persist(ml, &st);
+    rc = persist_result(ml, pr);
+    if (pr == PERSIST_UNCHANGED || pr == PERSIST_TOO_BIG)
+        goto out;
+    /* Commit in memory (also after PERSIST_UNKNOWN: it matches the file). */
+    struct sl_meta_user_cred *old = ml->st.creds, replaced = {0};
+    if (!insert)
+        replaced = old[at];
+    pthread_mutex_lock(&ml->mu);
+    ml->st.creds = next;
+    ml->st.n_creds = nn;
+    atomic_fetch_add(&ml->scram_gen, 1);
+    pthread_mutex_unlock(&ml->mu);
+    next = old;
+    next_len = n;
+    memset(&owned, 0, sizeof owned); /* now in the store */
+    sl_meta__user_cred_clear(&replaced);
+out:
+    pthread_mutex_unlock(&ml->wmu);
+    sl_meta__user_cred_clear(&owned);
+    if (next_len > 0)
+        OPENSSL_cleanse(next, (size_t)next_len * sizeof *next);
+    free(next);
+    return rc;
+}
+
+static sl_err_t local_delete_scram(struct sl_meta *m, const char *user, int mech)
+{
+    struct meta_local *ml = (struct meta_local *)m;
+    sl_err_t rc = SL_ERR_NONE;
+    struct sl_meta_user_cred *next = NULL;
+    int next_len = 0; /* elements of next, wiped before it is freed */
+    pthread_mutex_lock(&ml->wmu);
+    if (ml->failed) {
+        rc = SL_ERR__STATE;
+        goto out;
+    }
+    int i = lookup_cred(ml, user, mech);
+    if (i < 0) {
+        rc = SL_ERR__NOENT;
+        goto out;
+    }
+    int n = ml->st.n_creds;
+    next = next_array(ml->st.creds, n, i, NULL, false, sizeof *next);
+    next_len = n - 1;
+    struct sl_meta_local_store st = ml->st;
+    st.creds = next;
+    st.n_creds = n - 1;
+    enum persist_rc pr = persist(ml, &st);
+    rc = persist_result(ml, pr);
+    if (pr == PERSIST_UNCHANGED || pr == PERSIST_TOO_BIG)
+        goto out;
+    struct sl_meta_user_cred *old = ml->st.creds, gone = old[i];
+    pthread_mutex_lock(&ml->mu);
+    ml->st.creds = next;
+    ml->st.n_creds = n - 1;
+    atomic_fetch_add(&ml->scram_gen, 1);
+    pthread_mutex_unlock(&ml->mu);
+    next = old;
+    next_len = n;
+    sl_meta__user_cred_clear(&gone);
+out:
+    pthread_mutex_unlock(&ml->wmu);
+    if (next_len > 0)
+        OPENSSL_cleanse(next, (size_t)next_len * sizeof *next);
+    free(next);
+    return rc;
+}
+
+static sl_err_t local_get_scram(struct sl_meta *m, const char *user, int mech,
+                                struct sl_scram_cred *out)
+{
+    struct meta_local *ml = (struct meta_local *)m;
+    sl_err_t rc = SL_ERR__NOENT;
+    pthread_mutex_lock(&ml->mu);
+    int i = lookup_cred(ml, user, mech);
+    if (i >= 0) {
+        *out = ml->st.creds[i].cred;
+        rc = SL_ERR_NONE;
+    }
+    pthread_mutex_unlock(&ml->mu);
+    return rc;
+}
+
+static sl_err_t local_list_scram(struct sl_meta *m, struct sl_meta_user_cred **out, int *n)
+{
+    struct meta_local *ml = (struct meta_local *)m;
+    pthread_mutex_lock(&ml->mu);
+    *out = NULL;
+    *n = ml->st.n_creds;
+    if (*n > 0) {
+        *out = sl_xcalloc((size_t)*n, sizeof **out);
+        for (int i = 0; i < *n; i++)
+            sl_meta__user_cred_copy(&(*out)[i], &ml->st.creds[i]);
+    }
+    pthread_mutex_unlock(&ml->mu);
+    return SL_ERR_NONE;
+}
+
+static sl_err_t local_auth_secret(struct sl_meta *m, uint8_t out[SL_META_SECRET_LEN])
+{
+    struct meta_local *ml = (struct meta_local *)m;
+    sl_err_t rc = SL_ERR_NONE;
+    if (!atomic_load(&ml->secret_saved)) {
+        /* A store opened from format version 1: write it (the upgrade), so
+         * that the secret handed out is the one every later open reads. */
+        pthread_mutex_lock(&ml->wmu);
+        if (atomic_load(&ml->secret_saved))
+            rc = SL_ERR_NONE; /* another thread's write got there first */
+        else if (ml->failed)
+            rc = SL_ERR__STATE;
+        else
+            rc = persist_result(ml, persist(ml, &ml->st));
+        pthread_mutex_unlock(&ml->wmu);
+        /* After PERSIST_UNKNOWN (SL_ERR__IO) the secret may not be on disk
+         * and is not handed out. */
+        if (rc != SL_ERR_NONE)
+            return rc;
+    }
+    memcpy(out, ml->st.secret, SL_META_SECRET_LEN);
+    return SL_ERR_NONE;
+}
+
+static uint64_t local_scram_generation(struct sl_meta *m)
+{
+    return atomic_load(&((struct meta_local *)m)->scram_gen);
 }
 
 static void local_close(struct sl_meta *m)
 {
     struct meta_local *ml = (struct meta_local *)m;
-    sl_meta_topics_free(ml->topics, ml->n);
+    sl_meta_local_store_clear(&ml->st);
     if (ml->lockfd >= 0)
         close(ml->lockfd); /* releases the flock */
     if (ml->dirfd >= 0)
         close(ml->dirfd);
     pthread_mutex_destroy(&ml->mu);
+    pthread_mutex_destroy(&ml->wmu);
     free(ml->dir);
     free(ml->path);
     free(ml);
@@ -669,6 +1093,12 @@ static const struct sl_meta_ops local_ops = {
     .get_topic = local_get,
     .put_topic = local_put,
     .delete_topic = local_delete,
+    .put_scram = local_put_scram,
+    .delete_scram = local_delete_scram,
+    .get_scram = local_get_scram,
+    .list_scram = local_list_scram,
+    .auth_secret = local_auth_secret,
+    .scram_generation = local_scram_generation,
     .close = local_close,
 };
 
@@ -708,15 +1138,34 @@ static int mkdirs(const char *path, char *err, size_t errlen)
     return rc;
 }
 
+/* Fills ml->st.secret from OpenSSL's CSPRNG. Returns false (with err set)
+ * when it fails. */
+static bool new_secret(struct meta_local *ml, char *err, size_t errlen)
+{
+    if (RAND_bytes(ml->st.secret, (int)sizeof ml->st.secret) != 1) {
+        snprintf(err, errlen, "meta %s: cannot make the authentication secret: RAND_bytes "
+                 "failed (%lu)", ml->path, ERR_get_error());
+        return false;
+    }
+    ml->st.has_secret = true;
+    return true;
+}
+
+/* Loads the store into ml->st, or creates it. Called by open only. */
 static sl_err_t read_store(struct meta_local *ml, char *err, size_t errlen)
 {
     sl_err_t rc = SL_ERR_NONE;
     uint8_t *buf = NULL;
+    size_t got = 0;
     int fd = openat(ml->dirfd, SL_META_LOCAL_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 && errno == ENOENT) {
-        /* First start: write an empty store so the directory is complete. */
+        /* First start: write an empty store (with its new secret) so the
+         * directory is complete. */
         SL_INFO("meta", "%s: no metadata store yet, creating an empty one", ml->path);
-        if (persist(ml, NULL, 0) != PERSIST_OK) {
+        if (!new_secret(ml, err, errlen))
+            return SL_ERR__IO;
+        ml->file_version = SL_META_LOCAL_VERSION;
+        if (persist(ml, &ml->st) != PERSIST_OK) {
             snprintf(err, errlen, "meta %s: cannot create the store (see the log)", ml->path);
             return SL_ERR__IO;
         }
@@ -738,7 +1187,12 @@ static sl_err_t read_store(struct meta_local *ml, char *err, size_t errlen)
         rc = SL_ERR__CORRUPT;
         goto out;
     }
-    size_t size = (size_t)st.st_size, got = 0;
+    if (st.st_mode & 077)
+        SL_WARN("meta",
+                "%s holds credentials and is accessible to other users (mode %03o); 0600 is "
+                "expected (the next change writes it 0600)",
+                ml->path, (unsigned)(st.st_mode & 0777));
+    size_t size = (size_t)st.st_size;
     buf = sl_xmalloc(size ? size : 1);
     while (got < size) {
         ssize_t r = read(fd, buf + got, size - got);
@@ -754,14 +1208,32 @@ static sl_err_t read_store(struct meta_local *ml, char *err, size_t errlen)
         got += (size_t)r;
     }
     char why[256];
-    rc = sl_meta_local_decode(buf, got, &ml->topics, &ml->n, why, sizeof why);
-    if (rc != SL_ERR_NONE)
+    rc = sl_meta_local_decode(buf, got, &ml->st, why, sizeof why);
+    if (rc != SL_ERR_NONE) {
         snprintf(err, errlen,
                  "meta %s: %s. The metadata store is damaged; Sluice will not start with partial "
                  "metadata. Restore the file from a backup (or move it away to start with no "
-                 "topics, losing them)",
+                 "topics and no SCRAM credentials, losing them)",
                  ml->path, why);
+        goto out;
+    }
+    ml->file_version = ml->st.version;
+    if (ml->st.has_secret) {
+        atomic_store(&ml->secret_saved, true);
+    } else {
+        /* An older format: the secret is made now and written with the next
+         * change (or by the first sl_meta_auth_secret), which upgrades the
+         * file; until then an older Sluice can still read it. */
+        if (!new_secret(ml, err, errlen)) {
+            rc = SL_ERR__IO;
+            goto out;
+        }
+        SL_INFO("meta", "%s: format version %d; the next change upgrades it to version %d",
+                ml->path, ml->file_version, SL_META_LOCAL_VERSION);
+    }
 out:
+    if (buf)
+        OPENSSL_cleanse(buf, got);
     free(buf);
     close(fd);
     return rc;
@@ -775,6 +1247,9 @@ sl_err_t sl_meta_open_local(const char *data_dir, struct sl_meta **out, char *er
     ml->base.ops = &local_ops;
     ml->dirfd = ml->lockfd = -1;
     pthread_mutex_init(&ml->mu, NULL);
+    pthread_mutex_init(&ml->wmu, NULL);
+    atomic_init(&ml->secret_saved, false);
+    atomic_init(&ml->scram_gen, 1);
     size_t dl = strlen(data_dir) + sizeof "/meta";
     ml->dir = sl_xmalloc(dl);
     snprintf(ml->dir, dl, "%s/meta", data_dir);
@@ -831,7 +1306,8 @@ sl_err_t sl_meta_open_local(const char *data_dir, struct sl_meta **out, char *er
     rc = read_store(ml, err, errlen);
     if (rc != SL_ERR_NONE)
         goto fail;
-    SL_INFO("meta", "%s: %d topic(s) loaded", ml->path, ml->n);
+    SL_INFO("meta", "%s: %d topic(s), %d SCRAM credential(s) loaded", ml->path,
+            ml->st.n_topics, ml->st.n_creds);
     *out = &ml->base;
     return SL_ERR_NONE;
 fail:
