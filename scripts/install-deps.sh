@@ -9,6 +9,7 @@
 #                                   libpcre2-dev, python3
 #   scripts/install-deps.sh all     build + everything the tests, fuzzers and benchmarks use:
 #                                   clang, libfuzzer-14-dev (libFuzzer, ASan/UBSan runtimes), kcat,
+#                                   sslscan and the openssl command (the TLS tests),
 #                                   Java 17 + Maven, the Python packages of tests/requirements.txt,
 #                                   Apache Kafka's jars (tools/kafka/pom.xml) in .cache/kafka/libs
 #                                   and wrappers .cache/kafka/bin/kafka-*.sh (scripts/kafka-tool)
@@ -63,7 +64,8 @@ command -v python3 >/dev/null || apt_install python3
 # clang 14 is Debian 12's clang; libfuzzer-14-dev brings libFuzzer, and
 # libclang-rt-14-dev (a dependency of clang) the sanitizer runtimes.
 # kcat links Debian's librdkafka 2.0.2: the oldest librdkafka we test against.
-apt_install clang libfuzzer-14-dev kcat
+# sslscan and openssl: the TLS tests scan listeners and make test keys.
+apt_install clang libfuzzer-14-dev kcat sslscan openssl
 
 # --- Java 17+ and Maven --------------------------------------------------------
 java_major() {

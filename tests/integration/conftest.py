@@ -87,6 +87,16 @@ def broker_factory(tmp_path_factory, request):
         raise AssertionError("\n\n".join(errors))
 
 
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """A test PKI (CA, unrelated CA, server and client certificates, expired and
+    revoked ones, a CRL; PEM, encrypted PEM and PKCS#12), made once per session:
+    see pki.py."""
+    import pki as pki_mod
+
+    return pki_mod.make_pki(tmp_path_factory.mktemp("pki"))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     # On a failure, append the tail of each broker log the test used.

@@ -13,6 +13,10 @@ Environment:
   SLUICE_EXTRA_CONFIG  extra broker properties for every broker, "k=v" separated
                      by newlines or ';'
 
+Listeners: a Broker has one PLAINTEXT listener unless given `listeners` (e.g.
+["SSL"], or ["PLAINTEXT", "SSL"]); SSL listeners need `tls`, the TlsClient its
+readiness probe connects with. The client helpers take `tls=` too.
+
 Nothing here sleeps a fixed time: every wait is a condition with a deadline.
 """
 
@@ -24,6 +28,7 @@ import random
 import re
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import time
@@ -99,19 +104,23 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return bytes(buf)
 
 
-def api_versions(host: str, port: int, timeout: float = 2.0) -> dict[int, tuple[int, int]]:
+def api_versions(host: str, port: int, timeout: float = 2.0,
+                 ssl_context: Optional[ssl.SSLContext] = None) -> dict[int, tuple[int, int]]:
     """Sends ApiVersions v0 and returns {api_key: (min, max)}; raises on any
-    connection or protocol problem, or a non-zero error code."""
+    connection or protocol problem, or a non-zero error code. With ssl_context,
+    over TLS (server name `host`)."""
     corr = random.randrange(1, 2**31)
     client_id = b"sluice-harness"
     body = struct.pack(">hhih", 18, 0, corr, len(client_id)) + client_id
-    with socket.create_connection((host, port), timeout=timeout) as s:
-        s.settimeout(timeout)
-        s.sendall(struct.pack(">i", len(body)) + body)
-        (size,) = struct.unpack(">i", _recv_exact(s, 4))
-        if not 6 <= size <= 1 << 20:
-            raise ValueError(f"ApiVersions response size {size}")
-        resp = _recv_exact(s, size)
+    with socket.create_connection((host, port), timeout=timeout) as raw:
+        raw.settimeout(timeout)
+        # wrap_socket takes over the descriptor; the TLS socket's `with` closes it.
+        with ssl_context.wrap_socket(raw, server_hostname=host) if ssl_context else raw as s:
+            s.sendall(struct.pack(">i", len(body)) + body)
+            (size,) = struct.unpack(">i", _recv_exact(s, 4))
+            if not 6 <= size <= 1 << 20:
+                raise ValueError(f"ApiVersions response size {size}")
+            resp = _recv_exact(s, size)
     rcorr, err, n = struct.unpack(">ihi", resp[:10])
     if rcorr != corr:
         raise ValueError(f"ApiVersions correlation id {rcorr}, sent {corr}")
@@ -122,6 +131,145 @@ def api_versions(host: str, port: int, timeout: float = 2.0) -> dict[int, tuple[
         k, lo, hi = struct.unpack(">hhh", resp[10 + 6 * i : 16 + 6 * i])
         out[k] = (lo, hi)
     return out
+
+
+# --------------------------------------------------------------------------
+# TLS: what a client needs to reach an SSL listener (tests/integration/pki.py makes them)
+
+
+@dataclass(frozen=True)
+class TlsClient:
+    """A client's TLS settings: the CA it trusts (PEM, and as a Java PKCS#12
+    trust store) and, for mutual TLS, its certificate and key (PEM with the key
+    encrypted with `password`, and as a PKCS#12 key store). Server certificates
+    are verified, host name (here the IP 127.0.0.1) included, by every client."""
+
+    ca_pem: Path
+    truststore_p12: Path
+    password: str
+    cert_pem: Optional[Path] = None
+    key_pem: Optional[Path] = None
+    keystore_p12: Optional[Path] = None
+    name: str = "anonymous"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Python's ssl: TLS 1.2 or 1.3, the CA, and the certificate if any."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(cafile=str(self.ca_pem))
+        if self.cert_pem:
+            ctx.load_cert_chain(str(self.cert_pem), str(self.key_pem), password=self.password)
+        return ctx
+
+    def librdkafka(self) -> dict[str, str]:
+        """confluent-kafka and kcat (-X) properties."""
+        c = {
+            "security.protocol": "ssl",
+            "ssl.ca.location": str(self.ca_pem),
+            "ssl.endpoint.identification.algorithm": "https",
+        }
+        if self.cert_pem:
+            c.update({
+                "ssl.certificate.location": str(self.cert_pem),
+                "ssl.key.location": str(self.key_pem),
+                "ssl.key.password": self.password,
+            })
+        return c
+
+    def kafka_python(self) -> dict[str, object]:
+        c: dict[str, object] = {"security_protocol": "SSL", "ssl_cafile": str(self.ca_pem),
+                                "ssl_check_hostname": True}
+        if self.cert_pem:
+            c.update({"ssl_certfile": str(self.cert_pem), "ssl_keyfile": str(self.key_pem),
+                      "ssl_password": self.password})
+        return c
+
+    def java_properties(self) -> Path:
+        """A client properties file for Kafka's Java tools (PKCS#12 stores),
+        written next to the trust store."""
+        lines = [
+            "security.protocol=SSL",
+            "ssl.truststore.type=PKCS12",
+            f"ssl.truststore.location={self.truststore_p12}",
+            f"ssl.truststore.password={self.password}",
+        ]
+        if self.keystore_p12:
+            lines += [
+                "ssl.keystore.type=PKCS12",
+                f"ssl.keystore.location={self.keystore_p12}",
+                f"ssl.keystore.password={self.password}",
+                f"ssl.key.password={self.password}",
+            ]
+        path = self.truststore_p12.parent / f"java-client-{self.name}-{self.truststore_p12.stem}.properties"
+        path.write_text("".join(_prop_escape(x) + "\n" for x in lines))
+        return path
+
+
+def _prop_escape(line: str) -> str:
+    """A Java properties line with backslashes and line breaks escaped."""
+    return line.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def only_on_sluice(why: str) -> None:
+    """Skips the calling test when the target is Apache Kafka, for a Sluice-only
+    feature (why: what Kafka lacks). Against Sluice it does nothing: such a test
+    runs and must pass there, never skip."""
+    if TARGET == "kafka":
+        import pytest
+
+        pytest.skip(f"not applicable to Apache Kafka: {why}")
+
+
+def only_on_kafka(why: str) -> None:
+    """Skips the calling test unless the target is Apache Kafka (why: what it
+    checks that only Kafka can show, e.g. with its authorizer)."""
+    if TARGET != "kafka":
+        import pytest
+
+        pytest.skip(f"Apache Kafka only: {why}")
+
+
+def tls_refusal(host: str, port: int, ctx: ssl.SSLContext, timeout: float = 10 * SLOWDOWN) -> str:
+    """Connects over TLS expecting the broker to refuse this client, and returns
+    how: the reason of the TLS alert received, as OpenSSL names it (e.g.
+    "TLSV1_ALERT_UNKNOWN_CA"), "eof" (closed without an alert) or "reset".
+    Fails if the broker answers ApiVersions instead, or neither refuses nor
+    answers by the deadline.
+
+    TLS 1.3 finishes the client's side of the handshake before the server has
+    judged the client's certificate: so after it, this first waits (up to the
+    deadline) for the server's verdict without writing, so that a refusal alert
+    is not lost to a reset caused by data the server never read."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            raw.settimeout(timeout)
+            with ctx.wrap_socket(raw, server_hostname=host) as s:
+                version = s.version()
+                try:
+                    data = s.recv(1)
+                except socket.timeout:
+                    data = None
+                if data == b"":
+                    return "eof"
+                # No verdict by the deadline: is it serving this client?
+                corr = random.randrange(1, 2**31)
+                body = struct.pack(">hhih", 18, 0, corr, 4) + b"tls?"
+                s.sendall(struct.pack(">i", len(body)) + body)
+                head = (data or b"") + _recv_exact(s, 4 - len(data or b""))
+                raise AssertionError(
+                    f"TLS client not refused: handshake done ({version}), then "
+                    + ("the broker sent data unasked" if data else f"ApiVersions answered ({head.hex()}...)"))
+    except ssl.SSLEOFError:
+        return "eof"
+    except ssl.SSLError as e:
+        return e.reason or str(e)
+    except ConnectionResetError:
+        return "reset"
+    except ConnectionError as e:
+        if "connection closed" in str(e):
+            return "eof"
+        raise
+    except socket.timeout:
+        raise AssertionError(f"TLS connection to {host}:{port} neither refused nor served within {timeout:.0f}s")
 
 
 # --------------------------------------------------------------------------
@@ -148,7 +296,15 @@ class Broker:
 
     start() / stop() (SIGTERM) / kill() (SIGKILL) / start() again reuses the
     same data directory and port. Its stderr (and stdout) go to `log_path`,
-    appended across restarts with a marker line per start."""
+    appended across restarts with a marker line per start.
+
+    listeners: listener names, each either NAME whose security protocol is the
+    same word (PLAINTEXT or SSL) or a (NAME, PROTOCOL) pair; default one
+    PLAINTEXT. The first is on `port` (`bootstrap`), each other on a port of its
+    own (`ports[NAME]`, `bootstrap_of(NAME)`). A listener other than the single
+    default PLAINTEXT one also writes listener.security.protocol.map. The
+    ssl.* keys come from `config` like any other. tls: the TlsClient the
+    readiness probe uses on SSL listeners."""
 
     def __init__(
         self,
@@ -157,6 +313,8 @@ class Broker:
         port: Optional[int] = None,
         target: str = TARGET,
         binary: Optional[Path] = None,
+        listeners: Optional[Iterable[str | tuple[str, str]]] = None,
+        tls: Optional[TlsClient] = None,
     ):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -166,6 +324,14 @@ class Broker:
         self.target = target
         self.binary = Path(binary) if binary else SLUICED
         self.port = port or free_port()
+        ls = [(x, x) if isinstance(x, str) else tuple(x) for x in (listeners or ["PLAINTEXT"])]
+        names = [n.upper() for n, _ in ls]
+        if len(set(names)) != len(names) or "CONTROLLER" in names:
+            raise ValueError(f"listener names {names}: must be distinct, and not CONTROLLER")
+        self.listeners: list[tuple[str, str]] = [(n.upper(), p.upper()) for n, p in ls]
+        self.ports: dict[str, int] = {n: (self.port if i == 0 else free_port())
+                                      for i, (n, _) in enumerate(self.listeners)}
+        self.tls = tls
         self.controller_port = free_port() if target == "kafka" else None
         self.extra = {k: str(v) for k, v in (config or {}).items()}
         self.proc: Optional[subprocess.Popen] = None
@@ -183,6 +349,9 @@ class Broker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def bootstrap_of(self, listener: str) -> str:
+        return f"127.0.0.1:{self.ports[listener.upper()]}"
+
     @property
     def pid(self) -> Optional[int]:
         return self.proc.pid if self.proc else None
@@ -191,7 +360,8 @@ class Broker:
         return self.proc is not None and self.proc.poll() is None
 
     def config(self) -> dict[str, str]:
-        listener = f"PLAINTEXT://127.0.0.1:{self.port}"
+        listener = ",".join(f"{n}://127.0.0.1:{self.ports[n]}" for n, _ in self.listeners)
+        protomap = ",".join(f"{n}:{p}" for n, p in self.listeners)
         if self.target == "kafka":
             cp = self.controller_port
             base = {
@@ -201,8 +371,8 @@ class Broker:
                 "listeners": f"{listener},CONTROLLER://127.0.0.1:{cp}",
                 "advertised.listeners": listener,
                 "controller.listener.names": "CONTROLLER",
-                "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "inter.broker.listener.name": "PLAINTEXT",
+                "listener.security.protocol.map": f"{protomap},CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name": self.listeners[0][0],
                 "log.dirs": str(self.data_dir / "kafka-logs"),
                 "offsets.topic.replication.factor": "1",
                 "transaction.state.log.replication.factor": "1",
@@ -219,13 +389,15 @@ class Broker:
                 "node.id": "1",
                 "num.partitions": "1",
             }
+            if self.listeners != [("PLAINTEXT", "PLAINTEXT")]:
+                base["listener.security.protocol.map"] = protomap
         base.update(_extra_config_from_env())
         base.update(self.extra)
         return base
 
     def _write_config(self) -> None:
         lines = ["# written by tests/integration/sluice_harness.py"]
-        lines += [f"{k}={v}" for k, v in self.config().items()]
+        lines += [_prop_escape(f"{k}={v}") for k, v in self.config().items()]
         self.config_path.write_text("\n".join(lines) + "\n")
 
     def _command(self) -> list[str]:
@@ -279,7 +451,13 @@ class Broker:
         return self
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
-        """Until the port accepts a connection and ApiVersions gets a good reply."""
+        """Until every listener accepts a connection and ApiVersions gets a good
+        reply (over TLS with `tls` on an SSL listener)."""
+        ctx = None
+        if any(p == "SSL" for _, p in self.listeners):
+            if self.tls is None:
+                raise BrokerError("an SSL listener needs Broker(tls=...) for the readiness probe")
+            ctx = self.tls.ssl_context()
 
         def ready() -> bool:
             if self.proc is None or self.proc.poll() is not None:
@@ -287,7 +465,8 @@ class Broker:
                     f"broker exited with code {self.proc.returncode if self.proc else None} while starting\n"
                     + self.log_tail()
                 )
-            api_versions(self.host, self.port, timeout=2.0)
+            for n, p in self.listeners:
+                api_versions(self.host, self.ports[n], timeout=2.0, ssl_context=ctx if p == "SSL" else None)
             return True
 
         deadline = time.monotonic() + timeout
@@ -459,15 +638,18 @@ def kcat(*args: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
 # admin through confluent-kafka
 
 
-def admin_client(bootstrap: str):
+def admin_client(bootstrap: str, tls: Optional[TlsClient] = None):
     from confluent_kafka.admin import AdminClient
 
-    return AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 10000})
+    conf = {"bootstrap.servers": bootstrap, "socket.timeout.ms": 10000}
+    conf.update(tls.librdkafka() if tls else {})
+    return AdminClient(conf)
 
 
-def topic_partitions(bootstrap: str, topic: Optional[str] = None, timeout: float = 10) -> dict[str, dict[int, int]]:
+def topic_partitions(bootstrap: str, topic: Optional[str] = None, timeout: float = 10,
+                     tls: Optional[TlsClient] = None) -> dict[str, dict[int, int]]:
     """Metadata: {topic: {partition: leader}} (all topics, or just `topic`)."""
-    md = admin_client(bootstrap).list_topics(topic=topic, timeout=timeout)
+    md = admin_client(bootstrap, tls).list_topics(topic=topic, timeout=timeout)
     out = {}
     for name, t in md.topics.items():
         if t.error is not None:
@@ -477,23 +659,24 @@ def topic_partitions(bootstrap: str, topic: Optional[str] = None, timeout: float
 
 
 def create_topic(bootstrap: str, name: str, partitions: int = 1, config: Optional[dict] = None,
-                 timeout: float = 30) -> None:
+                 timeout: float = 30, tls: Optional[TlsClient] = None) -> None:
     """CreateTopics via confluent-kafka's AdminClient, then waits until Metadata
     shows every partition with a leader."""
     from confluent_kafka.admin import NewTopic
 
-    a = admin_client(bootstrap)
+    a = admin_client(bootstrap, tls)
     fut = a.create_topics(
         [NewTopic(name, num_partitions=partitions, replication_factor=1, config=dict(config or {}))],
         operation_timeout=timeout, request_timeout=timeout,
     )
     fut[name].result(timeout=timeout)
-    wait_for_topic(bootstrap, name, partitions, timeout)
+    wait_for_topic(bootstrap, name, partitions, timeout, tls=tls)
 
 
-def wait_for_topic(bootstrap: str, name: str, partitions: int, timeout: float = 30) -> None:
+def wait_for_topic(bootstrap: str, name: str, partitions: int, timeout: float = 30,
+                   tls: Optional[TlsClient] = None) -> None:
     def ok():
-        parts = topic_partitions(bootstrap, name).get(name, {})
+        parts = topic_partitions(bootstrap, name, tls=tls).get(name, {})
         return len(parts) == partitions and all(leader >= 0 for leader in parts.values())
 
     wait_for(ok, timeout, f"topic {name} with {partitions} partitions and leaders in Metadata")
@@ -664,14 +847,21 @@ def _java_line(r: Rec) -> bytes:
     return hdrs + b"\t" + r.key + b"\t" + r.value + b"\n"
 
 
-def java_create_topic(bootstrap: str, topic: str, partitions: int) -> None:
+def _java_client_config(flag: str, tls: Optional[TlsClient]) -> list[str]:
+    """[flag, properties file] for a TLS client, else nothing."""
+    return [flag, str(tls.java_properties())] if tls else []
+
+
+def java_create_topic(bootstrap: str, topic: str, partitions: int, tls: Optional[TlsClient] = None) -> None:
     r = kafka_tool("kafka-topics", "--bootstrap-server", bootstrap, "--create", "--topic", topic,
-                     "--partitions", str(partitions), "--replication-factor", "1")
+                     "--partitions", str(partitions), "--replication-factor", "1",
+                     *_java_client_config("--command-config", tls))
     assert f"Created topic {topic}" in r.stdout.decode(), r.stdout
-    wait_for_topic(bootstrap, topic, partitions)
+    wait_for_topic(bootstrap, topic, partitions, tls=tls)
 
 
-def produce_java(bootstrap: str, topic: str, records: list[Rec], workdir: Path) -> None:
+def produce_java(bootstrap: str, topic: str, records: list[Rec], workdir: Path,
+                 tls: Optional[TlsClient] = None) -> None:
     assert all(r.partition is None for r in records), "the console producer cannot choose partitions"
     src = workdir / f"{topic}.java-in.txt"
     with open(src, "wb") as f:
@@ -681,14 +871,16 @@ def produce_java(bootstrap: str, topic: str, records: list[Rec], workdir: Path) 
             "--property", "parse.key=true", "--property", "parse.headers=true"]
     for p in JAVA_PRODUCER_PROPS:
         args += ["--producer-property", p]
+    args += _java_client_config("--producer.config", tls)
     r = kafka_tool("kafka-console-producer", *args, stdin_path=src, timeout=PRODUCE_TIMEOUT)
     # The console producer logs send failures but may still exit 0.
     err = r.stderr.decode("utf-8", "replace")
     assert "ERROR" not in err and "Exception" not in err, f"console producer reported errors:\n{err[-3000:]}"
 
 
-def java_end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    r = kafka_tool("kafka-get-offsets", "--bootstrap-server", bootstrap, "--topic", topic, "--time", "-1")
+def java_end_offsets(bootstrap: str, topic: str, tls: Optional[TlsClient] = None) -> dict[int, int]:
+    r = kafka_tool("kafka-get-offsets", "--bootstrap-server", bootstrap, "--topic", topic, "--time", "-1",
+                   *_java_client_config("--command-config", tls))
     out = {}
     for line in r.stdout.decode().split():
         t, p, o = line.rsplit(":", 2)
@@ -697,8 +889,9 @@ def java_end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
     return out
 
 
-def consume_java(bootstrap: str, topic: str, partitions: int, total: int, workdir: Path) -> list[Got]:
-    ends = java_end_offsets(bootstrap, topic)
+def consume_java(bootstrap: str, topic: str, partitions: int, total: int, workdir: Path,
+                 tls: Optional[TlsClient] = None) -> list[Got]:
+    ends = java_end_offsets(bootstrap, topic, tls)
     assert sorted(ends) == list(range(partitions)), f"kafka-get-offsets: {ends}"
     assert sum(ends.values()) == total, f"end offsets {ends} sum to {sum(ends.values())}, produced {total}"
     got: list[Got] = []
@@ -711,6 +904,7 @@ def consume_java(bootstrap: str, topic: str, partitions: int, total: int, workdi
             "--timeout-ms", str(int(60000 * SLOWDOWN)),
             "--property", "print.partition=true", "--property", "print.offset=true",
             "--property", "print.key=true", "--property", "print.headers=true",
+            *_java_client_config("--consumer.config", tls),
             timeout=CONSUME_TIMEOUT,
         )
         for line in r.stdout.split(b"\n"):
@@ -733,7 +927,7 @@ def consume_java(bootstrap: str, topic: str, partitions: int, total: int, workdi
 
 
 def produce_confluent(bootstrap: str, topic: str, records: list[Rec], workdir: Optional[Path] = None,
-                      extra: Optional[dict] = None) -> list[tuple[int, int]]:
+                      extra: Optional[dict] = None, tls: Optional[TlsClient] = None) -> list[tuple[int, int]]:
     """Returns (partition, offset) of each record, from the delivery reports."""
     from confluent_kafka import Producer
 
@@ -746,6 +940,7 @@ def produce_confluent(bootstrap: str, topic: str, records: list[Rec], workdir: O
         "queue.buffering.max.messages": 200000,
         "message.timeout.ms": int(120000 * SLOWDOWN),
     }
+    conf.update(tls.librdkafka() if tls else {})
     conf.update(extra or {})
     p = Producer(conf)
     reports: list[Optional[tuple[int, int]]] = [None] * len(records)
@@ -779,7 +974,8 @@ def produce_confluent(bootstrap: str, topic: str, records: list[Rec], workdir: O
 
 
 def consume_confluent(bootstrap: str, topic: str, partitions: int, total: int,
-                      workdir: Optional[Path] = None, extra: Optional[dict] = None) -> list[Got]:
+                      workdir: Optional[Path] = None, extra: Optional[dict] = None,
+                      tls: Optional[TlsClient] = None) -> list[Got]:
     from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
     conf = {
@@ -790,6 +986,7 @@ def consume_confluent(bootstrap: str, topic: str, partitions: int, total: int,
         "enable.partition.eof": True,
         "fetch.message.max.bytes": 1 << 20,
     }
+    conf.update(tls.librdkafka() if tls else {})
     conf.update(extra or {})
     c = Consumer(conf)
     got: list[Got] = []
@@ -813,8 +1010,8 @@ def consume_confluent(bootstrap: str, topic: str, partitions: int, total: int,
 # kafka-python (pure Python)
 
 
-def produce_kafka_python(bootstrap: str, topic: str, records: list[Rec], workdir: Optional[Path] = None
-                         ) -> list[tuple[int, int]]:
+def produce_kafka_python(bootstrap: str, topic: str, records: list[Rec], workdir: Optional[Path] = None,
+                         tls: Optional[TlsClient] = None) -> list[tuple[int, int]]:
     from kafka import KafkaProducer
 
     p = KafkaProducer(
@@ -826,6 +1023,7 @@ def produce_kafka_python(bootstrap: str, topic: str, records: list[Rec], workdir
         request_timeout_ms=int(60000 * SLOWDOWN),
         delivery_timeout_ms=int(120000 * SLOWDOWN) + 60000,
         max_block_ms=int(60000 * SLOWDOWN),
+        **(tls.kafka_python() if tls else {}),
     )
     futs = []
     try:
@@ -842,7 +1040,7 @@ def produce_kafka_python(bootstrap: str, topic: str, records: list[Rec], workdir
 
 
 def consume_kafka_python(bootstrap: str, topic: str, partitions: int, total: int,
-                         workdir: Optional[Path] = None) -> list[Got]:
+                         workdir: Optional[Path] = None, tls: Optional[TlsClient] = None) -> list[Got]:
     from kafka import KafkaConsumer, TopicPartition
 
     c = KafkaConsumer(
@@ -852,6 +1050,7 @@ def consume_kafka_python(bootstrap: str, topic: str, partitions: int, total: int
         auto_offset_reset="earliest",
         max_partition_fetch_bytes=1 << 20,
         request_timeout_ms=int(30000 * SLOWDOWN),
+        **(tls.kafka_python() if tls else {}),
     )
     got: list[Got] = []
     try:
@@ -876,7 +1075,12 @@ KCAT_HEADERS = (("trace", b"kcat-1"), ("src", b"kcat"), ("trace", b"kcat-2"))
 KCAT_FORBID = b"\n\t"
 
 
-def produce_kcat(bootstrap: str, topic: str, records: list[Rec], workdir: Path) -> None:
+def _kcat_tls(tls: Optional[TlsClient]) -> list[str]:
+    return [a for k, v in (tls.librdkafka() if tls else {}).items() for a in ("-X", f"{k}={v}")]
+
+
+def produce_kcat(bootstrap: str, topic: str, records: list[Rec], workdir: Path,
+                 tls: Optional[TlsClient] = None) -> None:
     src = workdir / f"{topic}.kcat-in.bin"
     with open(src, "wb") as f:
         for r in records:
@@ -885,7 +1089,8 @@ def produce_kcat(bootstrap: str, topic: str, records: list[Rec], workdir: Path) 
             f.write(r.key + b"\t" + r.value + b"\n")
     args = ["-P", "-b", bootstrap, "-t", topic, "-K", "\t", "-z", "none",
             "-X", "acks=all", "-X", "enable.idempotence=false", "-X", "linger.ms=10",
-            "-X", "batch.num.messages=10000", "-X", "queue.buffering.max.messages=200000"]
+            "-X", "batch.num.messages=10000", "-X", "queue.buffering.max.messages=200000",
+            *_kcat_tls(tls)]
     parts = {r.partition for r in records}
     if parts != {None}:
         assert len(parts) == 1, "kcat: one partition per run"
@@ -921,12 +1126,12 @@ def _parse_kcat(out: bytes) -> list[Got]:
     return got
 
 
-def consume_kcat(bootstrap: str, topic: str, partitions: int, total: int, workdir: Optional[Path] = None
-                 ) -> list[Got]:
+def consume_kcat(bootstrap: str, topic: str, partitions: int, total: int, workdir: Optional[Path] = None,
+                 tls: Optional[TlsClient] = None) -> list[Got]:
     got: list[Got] = []
     for p in range(partitions):
         r = kcat("-C", "-b", bootstrap, "-t", topic, "-p", str(p), "-o", "beginning", "-e", "-q",
-                   "-f", "R%p %o %K %S %h\n%k%s\n", timeout=CONSUME_TIMEOUT)
+                   "-f", "R%p %o %K %S %h\n%k%s\n", *_kcat_tls(tls), timeout=CONSUME_TIMEOUT)
         got += _parse_kcat(r.stdout)
     assert len(got) == total, f"kcat consumed {len(got)} records, expected {total}"
     return got
