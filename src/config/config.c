@@ -56,7 +56,9 @@ static const char *const compression_types[] = {"producer", "uncompressed", "gzi
  * The TLS and SASL work extends the second list. */
 static const char *const known_protocols[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL",
                                               NULL};
-static const char *const supported_protocols[] = {"PLAINTEXT", "SSL", NULL};
+static const char *const supported_protocols[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT",
+                                                  "SASL_SSL", NULL};
+static const char *const sasl_mechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -162,6 +164,25 @@ static const char *check_store_type(const char *v, char *why, size_t whylen)
     return why;
 }
 
+/* super.users: principals TYPE:name separated by ';'. */
+static const char *check_super_users(const char *v, char *why, size_t whylen)
+{
+    const char *p = v;
+    while (*p) {
+        const char *end = strchr(p, ';');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        size_t tn;
+        const char *t = trim_span(p, n, &tn);
+        const char *colon = tn ? memchr(t, ':', tn) : NULL;
+        if (tn && (!colon || colon == t || colon == t + tn - 1)) {
+            snprintf(why, whylen, "'%.*s' is not a principal (User:name)", (int)tn, t);
+            return why;
+        }
+        p = end ? end + 1 : p + n;
+    }
+    return NULL;
+}
+
 /* ssl.enabled.protocols: TLSv1.2 and/or TLSv1.3, never anything older. */
 static const char *check_tls_protocols(const char *v, char *why, size_t whylen)
 {
@@ -241,6 +262,7 @@ static const char G_NET[] = "Listeners and network";
 static const char G_LOG[] = "Topics and logs";
 static const char G_GROUP[] = "Groups, offsets and transactions";
 static const char G_TLS[] = "TLS (per listener: listener.name.<name>.KEY)";
+static const char G_SASL[] = "SASL and users";
 static const char *const client_auth_values[] = {"none", "requested", "required", NULL};
 static const char G_COMPAT[] = "Accepted for compatibility";
 
@@ -407,6 +429,43 @@ const struct sl_config_row sl_config__rows[] = {
      .doc = "How often key, certificate, trust store and CRL files are checked for change; a "
             "changed set is loaded for new connections (a broken one is refused and logged, the "
             "old one stays). 0 checks only on SIGHUP."},
+
+    /* SASL */
+    {.name = "sasl.enabled.mechanisms", .kind = SL_CFG_K_LIST, .field = SL_CFG_F_STR,
+     FLD(sasl_enabled_mechanisms), .def = "SCRAM-SHA-256,SCRAM-SHA-512",
+     .values = sasl_mechanisms, .flags = TLS_FLAGS, .ktype = SL_CONFIG_TYPE_LIST,
+     .group = G_SASL,
+     .doc = "Mechanisms SASL_PLAINTEXT and SASL_SSL listeners offer. PLAIN checks the password "
+            "against the stored SCRAM credential; on a SASL_PLAINTEXT listener it is refused "
+            "unless sluice.sasl.plain.allow.cleartext=true. (Kafka's default is GSSAPI, which "
+            "Sluice does not offer yet.)"},
+    {.name = "connections.max.reauth.ms", .kind = SL_CFG_K_I64, .field = SL_CFG_F_I64,
+     FLD(connections_max_reauth_ms), .def = "3600000", .min = 0, .max = I64MAX,
+     .flags = TLS_FLAGS, .ktype = SL_CONFIG_TYPE_LONG, .group = G_SASL,
+     .doc = "Lifetime of a SASL session (KIP-368): clients re-authenticate before it ends, and "
+            "a connection that sends anything else after it is closed. A deleted user or a "
+            "changed password thus loses open sessions within this time. 0: sessions never "
+            "expire (Kafka's default; Sluice's is one hour)."},
+    {.name = "connection.failed.authentication.delay.ms", .kind = SL_CFG_K_I32,
+     .field = SL_CFG_F_I32, FLD(connection_failed_auth_delay_ms), .def = "100", .min = 0,
+     .max = I32MAX, .flags = SL_CFG_IMMUTABLE, .ktype = SL_CONFIG_TYPE_INT, .group = G_SASL,
+     .doc = "A failed authentication is answered, and its connection closed, this long after "
+            "the attempt, which slows password guessing without holding a thread."},
+    {.name = "sasl.server.max.receive.size", .kind = SL_CFG_K_I32, .field = SL_CFG_F_I32,
+     FLD(sasl_server_max_receive_size), .def = "524288", .min = 1024, .max = I32MAX,
+     .flags = SL_CFG_IMMUTABLE, .ktype = SL_CONFIG_TYPE_INT, .group = G_SASL,
+     .doc = "Largest frame accepted before a SASL connection has authenticated."},
+    {.name = "sluice.sasl.plain.allow.cleartext", .kind = SL_CFG_K_BOOL, .field = SL_CFG_F_BOOL,
+     FLD(sasl_plain_allow_cleartext), .def = "false", .flags = SL_CFG_IMMUTABLE,
+     .ktype = SL_CONFIG_TYPE_BOOLEAN, .group = G_SASL,
+     .doc = "Allow PLAIN on a SASL_PLAINTEXT listener, where the password crosses the network "
+            "in clear. Off: such a listener stops the broker at start."},
+    {.name = "super.users", .kind = SL_CFG_K_STRING, .field = SL_CFG_F_STR, FLD(super_users),
+     .def_doc = "(none)", .flags = SL_CFG_IMMUTABLE | SL_CFG_EMPTY_OK,
+     .ktype = SL_CONFIG_TYPE_STRING, .check = check_super_users, .group = G_SASL,
+     .doc = "Principals allowed every operation, separated by semicolons (User:admin;User:ops). "
+            "Until ACLs exist (issue 6) they are the only principals that may describe or change "
+            "SCRAM credentials."},
 #undef TLS_ROW
 #undef TLS_FLAGS
 
@@ -585,8 +644,8 @@ static const char WHY_ZK[] = "ZooKeeper mode is not supported yet: Sluice runs a
 static const char WHY_KRAFT[] = "Sluice does not use KRaft: it runs as a single node with its "
                                 "metadata in sluice.data.dir; remove this key";
 static const char WHY_REPL[] = "replication between brokers is not supported yet";
-static const char WHY_SEC[] = "SASL is not supported yet, and Sluice refuses a security setting "
-                              "it cannot honour";
+static const char WHY_SEC[] = "this SASL setting is not supported, and Sluice refuses a security "
+                              "setting it cannot honour";
 static const char WHY_JSSE[] = "Sluice does TLS with OpenSSL; Java SSL engine settings do not apply";
 static const char WHY_ACL[] = "authorization (ACLs) is not supported yet";
 static const char WHY_FLUSH[] = "Sluice syncs acks=all writes before acknowledging them and "
@@ -609,10 +668,17 @@ const struct sl_config_refused sl_config__refused[] = {
     {"ssl.keymanager.algorithm", 0, WHY_JSSE},
     {"ssl.trustmanager.algorithm", 0, WHY_JSSE},
     {"ssl.secure.random.implementation", 0, WHY_JSSE},
-    {"sasl.", 1, WHY_SEC},
+    {"sasl.jaas.config", 0, "Sluice keeps SCRAM credentials in its metadata store: add users with "
+                            "kafka-configs --alter --add-config 'SCRAM-SHA-256=[password=...]' "
+                            "or sluice user add"},
+    {"sasl.kerberos.", 1, WHY_SEC},
+    {"sasl.login.", 1, WHY_SEC},
+    {"sasl.oauthbearer.", 1, WHY_SEC},
+    {"sasl.mechanism.", 1, WHY_SEC},
+    {"sasl.server.callback.handler.class", 0, WHY_SEC},
+    {"sasl.client.callback.handler.class", 0, WHY_SEC},
     {"security.protocol", 0, WHY_SEC},
     {"authorizer.class.name", 0, WHY_ACL},
-    {"super.users", 0, WHY_ACL},
     {"allow.everyone.if.no.acl.found", 0, WHY_ACL},
     {"log.flush.", 1, WHY_FLUSH},
     {"log.cleaner.", 1, WHY_CLEANER},
@@ -1573,8 +1639,7 @@ static sl_err_t finish(struct sl_config *c, char *err, size_t errlen)
                             l->name);
         if (!in_list(supported_protocols, l->protocol))
             return fail_key(c, "listeners", err, errlen,
-                            "security protocol %s (listener %s) is not supported yet; only "
-                            "PLAINTEXT and SSL are",
+                            "security protocol %s (listener %s) is not supported",
                             l->protocol, l->name);
     }
 
@@ -1591,6 +1656,24 @@ static sl_err_t finish(struct sl_config *c, char *err, size_t errlen)
                      "no listener of that name in listeners");
             return SL_ERR__INVAL;
         }
+    }
+
+    for (int i = 0; i < c->n_listeners; i++) {
+        const struct sl_listener_cfg *l = &c->listeners[i];
+        if (strcmp(l->protocol, "SASL_PLAINTEXT") != 0 || c->sasl_plain_allow_cleartext)
+            continue;
+        char buf[64];
+        const char *mechs = sl_config_listener_get(c, l->name, "sasl.enabled.mechanisms", buf,
+                                                   sizeof buf);
+        const char *p = mechs, *item;
+        size_t n;
+        while (next_item(&p, &item, &n))
+            if (n == 5 && strncmp(item, "PLAIN", 5) == 0)
+                return fail_key(c, "sasl.enabled.mechanisms", err, errlen,
+                                "PLAIN on listener %s (SASL_PLAINTEXT) would send passwords in "
+                                "clear: use SASL_SSL, or SCRAM, or set "
+                                "sluice.sasl.plain.allow.cleartext=true",
+                                l->name);
     }
 
     int iadv = sl_config__find("advertised.listeners");

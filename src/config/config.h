@@ -119,6 +119,15 @@ struct sl_config {
     int64_t ssl_handshake_timeout_ms;      /* sluice.ssl.handshake.timeout.ms, 10000 */
     int64_t ssl_reload_check_interval_ms;  /* sluice.ssl.reload.check.interval.ms, 5000 */
 
+    /* SASL. sasl.enabled.mechanisms and connections.max.reauth.ms may be
+     * overridden per listener. */
+    char *sasl_enabled_mechanisms;          /* SCRAM-SHA-256,SCRAM-SHA-512 */
+    int64_t connections_max_reauth_ms;      /* 3600000; 0: sessions never expire */
+    int32_t connection_failed_auth_delay_ms; /* connection.failed.authentication.delay.ms 100 */
+    int32_t sasl_server_max_receive_size;   /* 524288: frame cap before authentication */
+    bool sasl_plain_allow_cleartext;        /* sluice.sasl.plain.allow.cleartext, false */
+    char *super_users;                      /* super.users: User:a;User:b */
+
     /* listener.name.<name>.KEY overrides, in the order set. */
     struct sl_listener_override *overrides;
     int n_overrides;

@@ -11,6 +11,12 @@
  * limit. Frames are dispatched from the input buffer in place; the handler
  * rules in protocol/request.h make that safe.
  *
+ * The transport may need an event of its own (TLS: a read that must first
+ * write, or the reverse): it sets c->xprt_want, which is added to the
+ * registration, and the read is retried when that event fires. Bytes the
+ * transport holds decrypted (has_pending) are read without waiting for
+ * epoll, which cannot see them.
+ *
  * Not here: TLS (a transport), SASL (a gate in the dispatcher).
  */
 #include "net/conn.h"
@@ -30,6 +36,7 @@
 #include "net/netloop.h"
 #include "protocol/dispatch.h"
 #include "protocol/request.h"
+#include "security/authn/sasl_session.h"
 #include "server/broker.h"
 
 #define RBUF_INITIAL (64 * 1024)
@@ -38,9 +45,11 @@
 
 static void conn_event(struct sl_evloop *el, int fd, uint32_t events, void *arg);
 static void process_frames(struct sl_conn *c);
+static size_t do_read(struct sl_conn *c);
 
 static void set_want(struct sl_conn *c, uint32_t want)
 {
+    want |= c->xprt_want;
     if (c->state != SL_CONN_OPEN || c->want == want)
         return;
     if (sl_evloop_mod(c->nl->el, c->fd, want) == 0)
@@ -69,13 +78,22 @@ struct sl_conn *sl_conn_new(struct sl_netloop *nl, int fd, const struct sl_liste
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cfg->socket_send_buffer_bytes, sizeof(int));
     if (cfg->socket_receive_buffer_bytes > 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg->socket_receive_buffer_bytes, sizeof(int));
+    if (c->xprt->attach && c->xprt->attach(c) < 0) {
+        SL_WARN("net", "cannot set up %s transport for %s", c->xprt->name, c->peer);
+        close(fd);
+        free(c);
+        return NULL;
+    }
     if (sl_evloop_add(nl->el, fd, SL_EV_READ, conn_event, c) < 0) {
         SL_WARN("net", "cannot register connection from %s: %s", c->peer, strerror(errno));
+        c->xprt->destroy(c);
         close(fd);
         free(c);
         return NULL;
     }
     c->want = SL_EV_READ;
+    if (lst->sasl)
+        sl_sasl_session_attach(c);
     c->_next = nl->conns;
     if (nl->conns)
         nl->conns->_prev = c;
@@ -110,6 +128,7 @@ void sl_conn_close(struct sl_conn *c, const char *why)
     struct sl_netloop *nl = c->nl;
     sl_evloop_del(nl->el, c->fd);
     c->xprt->destroy(c);
+    sl_sasl_session_destroy(c);
     close(c->fd);
     c->fd = -1;
     /* Unlink from the loop. */
@@ -218,21 +237,43 @@ static int send_wbuf(struct sl_conn *c, struct sl_wbuf *w, size_t *sent)
         } else if (fext) {
             off_t off = (off_t)(fext->off + (int64_t)fskip);
             size_t len = fext->len - fskip;
+            r = -1;
+            errno = EOPNOTSUPP;
             if (c->xprt->sendfile) {
                 r = c->xprt->sendfile(c, fext->fd, &off, len);
                 if (r == 0) { /* the file is shorter than promised */
                     errno = EIO;
                     r = -1;
                 }
-            } else {
-                uint8_t *tmp = c->nl->broker->scratch[c->nl->id];
-                size_t want = len < FILE_CHUNK ? len : FILE_CHUNK;
-                ssize_t got = pread(fext->fd, tmp, want, off);
-                if (got <= 0) {
-                    errno = got < 0 ? errno : EIO;
-                    r = -1;
-                } else {
-                    struct iovec one = {tmp, (size_t)got};
+            }
+            if (r < 0 && errno == EOPNOTSUPP) {
+                /* Through the loop's bounce buffer. A transport may take
+                 * only part of it (a full socket): what was read stays
+                 * there for this connection's next call, so a chunk is
+                 * read from the file once, not once per partial write.
+                 * Segment bytes below the log end never change. */
+                struct sl_netloop *nl = c->nl;
+                uint8_t *tmp = nl->broker->scratch[nl->id];
+                r = 0;
+                if (nl->bounce_conn != c->id || nl->bounce_fd != fext->fd ||
+                    off < nl->bounce_off || off >= nl->bounce_off + (off_t)nl->bounce_len) {
+                    size_t want = len < FILE_CHUNK ? len : FILE_CHUNK;
+                    ssize_t got = pread(fext->fd, tmp, want, off);
+                    nl->bounce_conn = 0;
+                    if (got <= 0) {
+                        errno = got < 0 ? errno : EIO;
+                        r = -1;
+                    } else {
+                        nl->bounce_conn = c->id;
+                        nl->bounce_fd = fext->fd;
+                        nl->bounce_off = off;
+                        nl->bounce_len = (size_t)got;
+                    }
+                }
+                if (r == 0) {
+                    size_t at = (size_t)(off - nl->bounce_off);
+                    size_t avail = nl->bounce_len - at;
+                    struct iovec one = {tmp + at, avail < len ? avail : len};
                     r = c->xprt->writev(c, &one, 1);
                 }
             }
@@ -275,9 +316,22 @@ void sl_conn_kick(struct sl_conn *c)
             c->out_sent = 0;
             sl_req_free(h);
         }
-        bool muted = c->n_parked > 0 || c->n_queued >= MAX_QUEUED;
+        if (!c->q_head && c->close_when_flushed) {
+            sl_conn_close(c, "authentication ended");
+            return;
+        }
+        bool muted = c->n_parked > 0 || c->n_queued >= MAX_QUEUED || c->close_when_flushed;
         uint32_t want = (muted ? 0 : SL_EV_READ) | (blocked ? SL_EV_WRITE : 0);
         set_want(c, want);
+        /* Input the transport holds decrypted is invisible to epoll: read
+         * it now that the connection takes input again. */
+        if (!muted && !c->_in_frames && c->xprt->has_pending(c)) {
+            size_t got = do_read(c);
+            if (c->state != SL_CONN_OPEN)
+                return;
+            if (got > 0)
+                continue;
+        }
         /* Frames that arrived while the connection was muted are still in
          * the buffer: run them now, then send what they produced. */
         if (muted || c->rlen < 4 || c->_in_frames)
@@ -338,11 +392,16 @@ static void ensure_room(struct sl_conn *c)
     }
 }
 
-static void do_read(struct sl_conn *c)
+/* Reads and processes frames; returns the bytes read. */
+static size_t do_read(struct sl_conn *c)
 {
-    for (int rounds = 0; rounds < 16 && c->state == SL_CONN_OPEN; rounds++) {
+    size_t total = 0;
+    /* Up to 16 socket reads for fairness, but never leave decrypted bytes
+     * in the transport: no event would bring us back for them. */
+    for (int rounds = 0; c->state == SL_CONN_OPEN && (rounds < 16 || c->xprt->has_pending(c));
+         rounds++) {
         if (c->n_parked > 0 || c->n_queued >= MAX_QUEUED)
-            return;
+            return total;
         /* Validate the size of a frame head before growing for it. */
         if (c->rlen >= 4) {
             int32_t size = (int32_t)sl_be32(c->rbuf);
@@ -350,28 +409,30 @@ static void do_read(struct sl_conn *c)
                 SL_INFO("net", "closing %s: frame size %d outside 1..%d", c->peer, size,
                         c->max_frame);
                 sl_conn_close(c, "bad frame size");
-                return;
+                return total;
             }
         }
         ensure_room(c);
         ssize_t n = c->xprt->read(c, c->rbuf + c->rlen, c->rcap - c->rlen);
         if (n == 0) {
             sl_conn_close(c, "peer closed");
-            return;
+            return total;
         }
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;
+                return total;
             c->saved_errno = errno;
             sl_conn_close(c, strerror(errno));
-            return;
+            return total;
         }
         c->rlen += (size_t)n;
+        total += (size_t)n;
         c->last_active_ms = sl_evloop_now_ms(c->nl->el);
         process_frames(c);
         if ((size_t)n < 4096 && !c->xprt->has_pending(c))
-            return;
+            return total;
     }
+    return total;
 }
 
 static void conn_event(struct sl_evloop *el, int fd, uint32_t events, void *arg)
@@ -384,9 +445,11 @@ static void conn_event(struct sl_evloop *el, int fd, uint32_t events, void *arg)
         sl_conn_unref(c);
         return;
     }
+    /* The transport's read waits for writability (TLS): retry it. */
+    bool read_wants_write = (events & SL_EV_WRITE) && (c->xprt_want & SL_EV_WRITE);
     if (events & SL_EV_WRITE)
         sl_conn_kick(c);
-    if ((events & (SL_EV_READ | SL_EV_ERROR)) && c->state == SL_CONN_OPEN)
+    if ((events & (SL_EV_READ | SL_EV_ERROR) || read_wants_write) && c->state == SL_CONN_OPEN)
         do_read(c);
     if (c->state == SL_CONN_OPEN)
         sl_conn_kick(c);

@@ -25,6 +25,7 @@
 struct sl_netloop;
 struct sl_req;
 struct sl_listener;
+struct sl_sasl_session;
 
 enum sl_conn_state {
     SL_CONN_OPEN = 0,
@@ -60,6 +61,10 @@ struct sl_conn {
     size_t out_sent;   /* bytes of the head's response already sent */
 
     uint32_t want;     /* events currently registered */
+    uint32_t xprt_want; /* events the transport needs for its pending read or write */
+    struct sl_sasl_session *sasl; /* SASL listeners: the session gate (security/authn) */
+    bool close_when_flushed;      /* close once every queued response has been sent */
+    int64_t handshake_deadline_ms; /* transport handshake must finish by then; 0: none */
     int64_t last_active_ms;
     int saved_errno;
     bool _in_frames;   /* process_frames is on the stack */

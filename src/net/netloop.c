@@ -122,13 +122,21 @@ static void sweep_cb(void *arg)
     struct sl_conn *c = nl->conns;
     while (c) {
         struct sl_conn *next = c->_next;
-        if (idle > 0 && c->n_queued == 0 && now - c->last_active_ms > idle)
+        if (c->handshake_deadline_ms && now >= c->handshake_deadline_ms) {
+            if (c->xprt->handshake_timeout)
+                c->xprt->handshake_timeout(c);
+            sl_conn_close(c, "handshake timeout");
+        } else if (idle > 0 && c->n_queued == 0 && now - c->last_active_ms > idle) {
             sl_conn_close(c, "idle");
+        }
         c = next;
     }
     int64_t period = SWEEP_MS;
     if (idle > 0 && idle / 4 < period)
         period = idle / 4 > 10 ? idle / 4 : 10;
+    int64_t hs = nl->broker->cfg->ssl_handshake_timeout_ms;
+    if (hs > 0 && hs / 4 < period)
+        period = hs / 4 > 10 ? hs / 4 : 10;
     sl_timer_start(nl->el, &nl->sweep, period);
 }
 

@@ -12,12 +12,15 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "net/evloop.h"
 
 struct sl_broker;
 struct sl_conn;
 struct sl_group_nl;
+struct sl_tls_server;
+struct sl_sasl_listener;
 
 struct sl_listener {
     char name[32];          /* listener name, e.g. PLAINTEXT */
@@ -26,6 +29,8 @@ struct sl_listener {
     int port;
     int fd;
     const struct sl_xprt_ops *xprt;
+    struct sl_tls_server *tls; /* SSL and SASL_SSL listeners: the TLS context holder */
+    struct sl_sasl_listener *sasl; /* SASL_* listeners: enabled mechanisms, reauth */
 };
 
 struct sl_netloop {
@@ -41,6 +46,13 @@ struct sl_netloop {
     int cap_parked;
     atomic_int n_parked;   /* written by the loop, read by producers' threads */
     atomic_bool data_wake; /* a partition grew since the last check */
+    /* What the broker's bounce buffer for this loop holds (conn.c): file
+     * bytes [bounce_off, +bounce_len) of fd for connection bounce_conn
+     * (0: nothing). */
+    uint64_t bounce_conn;
+    int bounce_fd;
+    off_t bounce_off;
+    size_t bounce_len;
     /* Parked group requests by operation id (owned by src/group/coordinator.c). */
     struct sl_group_nl *group;
 };

@@ -15,6 +15,7 @@
 #include "protocol/codec.h"
 #include "protocol/gen/apis.h"
 #include "protocol/request.h"
+#include "security/authn/sasl_session.h"
 
 /* Keep in key order. */
 static const struct sl_api_row rows[] = {
@@ -31,6 +32,7 @@ static const struct sl_api_row rows[] = {
     {SL_API_SYNC_GROUP, 0, 5, 0, sl_api_sync_group, false, "group"},
     {SL_API_DESCRIBE_GROUPS, 0, 6, 0, sl_api_describe_groups, false, "describe"},
     {SL_API_LIST_GROUPS, 0, 5, 0, sl_api_list_groups, false, "describe"},
+    {SL_API_SASL_HANDSHAKE, 0, 1, 0, sl_api_sasl_handshake, true, "authn"},
     {SL_API_API_VERSIONS, 0, 4, 0, sl_api_api_versions, true, "none"},
     {SL_API_CREATE_TOPICS, 2, 7, 2, sl_api_create_topics, false, "change"},
     {SL_API_DELETE_TOPICS, 1, 6, 1, sl_api_delete_topics, false, "change"},
@@ -39,10 +41,15 @@ static const struct sl_api_row rows[] = {
     {SL_API_OFFSET_FOR_LEADER_EPOCH, 2, 4, 2, sl_api_offset_for_leader_epoch, false, "describe"},
     {SL_API_DESCRIBE_CONFIGS, 1, 4, 1, sl_api_describe_configs, false, "describe"},
     {SL_API_ALTER_CONFIGS, 0, 2, 0, sl_api_alter_configs, false, "change"},
+    {SL_API_SASL_AUTHENTICATE, 0, 2, 0, sl_api_sasl_authenticate, true, "authn"},
     {SL_API_CREATE_PARTITIONS, 0, 3, 0, sl_api_create_partitions, false, "change"},
     {SL_API_DELETE_GROUPS, 0, 2, 0, sl_api_delete_groups, false, "change"},
     {SL_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, 0, sl_api_incremental_alter_configs, false, "change"},
     {SL_API_OFFSET_DELETE, 0, 0, 0, sl_api_offset_delete, false, "change"},
+    {SL_API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0, 0, sl_api_describe_user_scram_credentials,
+     false, "describe"},
+    {SL_API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0, 0, sl_api_alter_user_scram_credentials, false,
+     "change"},
     {SL_API_DESCRIBE_CLUSTER, 0, 2, 0, sl_api_describe_cluster, false, "describe"},
 };
 
@@ -75,6 +82,10 @@ static void copy_client_id(struct sl_req *req)
 
 void sl_dispatch_frame(struct sl_conn *c, const uint8_t *frame, size_t len)
 {
+    if (sl_sasl_expects_raw(c)) {
+        sl_sasl_raw_token(c, frame, len);
+        return;
+    }
     struct sl_reader r = {frame, frame + len, 0};
     struct sl_request_header hdr;
     if (sl_codec_decode_request_header(&r, &hdr) != 0) {
@@ -86,6 +97,10 @@ void sl_dispatch_frame(struct sl_conn *c, const uint8_t *frame, size_t len)
     if (!row || !api) {
         SL_INFO("net", "closing %s: unknown or unserved API key %d", c->peer, hdr.api_key);
         sl_conn_close(c, "unknown api key");
+        return;
+    }
+    if (!sl_sasl_allows(c, hdr.api_key)) {
+        sl_conn_close(c, "not authenticated");
         return;
     }
     /* Kafka answers an ApiVersions of any unknown version (even negative). */

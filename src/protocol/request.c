@@ -66,6 +66,10 @@ void sl_req_free(struct sl_req *req)
 void sl_req_encode(struct sl_req *req)
 {
     struct sl_wbuf *w = &req->out;
+    if (req->raw) {
+        req->state = SL_REQ_DONE;
+        return;
+    }
     sl_wbuf_clear(w);
     sl_wbuf_reserve(w, 4);
     sl_codec_encode_response_header(w, req->hdr.api_key, req->hdr.api_version,

@@ -54,6 +54,7 @@ struct sl_req {
     enum sl_req_state state;
     int pending;                   /* asynchronous operations outstanding */
     bool no_response;              /* Produce acks=0 */
+    bool raw;                      /* out holds a bare frame (SASL v0 token), not resp */
     struct sl_wbuf out;            /* encoded response frame */
     void *hctx;                    /* handler state across resumptions */
     /* Parked requests: resume runs the handler again (loop thread); cancel

@@ -35,6 +35,8 @@
 #include "storage/flusher.h"
 #include "storage/log.h"
 #include "storage/producer_state.h"
+#include "security/authn/sasl_session.h"
+#include "tls/tls_server.h"
 
 #define CLEAN_MARKER ".sluice-clean-shutdown"
 #define SCRATCH_SIZE (256 * 1024)
@@ -147,10 +149,14 @@ static void *bg_main(void *arg)
     pthread_setname_np(pthread_self(), "sl-background");
     int64_t next_retention = sl_mono_ms() + b->cfg->log_retention_check_interval_ms;
     int64_t next_flush = sl_mono_ms() + b->cfg->log_flush_interval_ms;
+    int64_t tls_every = b->cfg->ssl_reload_check_interval_ms;
+    int64_t next_tls = tls_every > 0 ? sl_mono_ms() + tls_every : INT64_MAX;
     pthread_mutex_lock(&b->bg_mu);
     while (!b->bg_stop) {
         int64_t now = sl_mono_ms();
         int64_t next = next_retention < next_flush ? next_retention : next_flush;
+        if (next_tls < next)
+            next = next_tls;
         if (now < next) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
@@ -174,10 +180,25 @@ static void *bg_main(void *arg)
             sl_registry_each_log(b, flush_one, NULL);
             next_flush = now + b->cfg->log_flush_interval_ms;
         }
+        if (now >= next_tls) {
+            sl_broker_reload_tls(b, false);
+            next_tls = now + tls_every;
+        }
         pthread_mutex_lock(&b->bg_mu);
     }
     pthread_mutex_unlock(&b->bg_mu);
     return NULL;
+}
+
+void sl_broker_reload_tls(struct sl_broker *b, bool force)
+{
+    /* One reload at a time: the background thread and SIGHUP may race. */
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&mu);
+    for (int i = 0; i < b->n_listeners; i++)
+        if (b->listeners[i].tls)
+            sl_tls_server_reload(b->listeners[i].tls, force);
+    pthread_mutex_unlock(&mu);
 }
 
 /* ---- start / stop ---- */
@@ -230,6 +251,7 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
     }
     if (sl_group_coord_start(b, err, errlen) < 0)
         return -1;
+    bool tls_reported = false;
     for (int i = 0; i < cfg->n_listeners; i++) {
         struct sl_listener *l = &b->listeners[i];
         snprintf(l->name, sizeof(l->name), "%s", cfg->listeners[i].name);
@@ -238,6 +260,24 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
         l->port = cfg->listeners[i].port;
         l->fd = -1;
         l->xprt = &sl_xprt_plain;
+        if (strncmp(l->protocol, "SASL_", 5) == 0) {
+            l->sasl = sl_xcalloc(1, sizeof *l->sasl);
+            if (sl_sasl_listener_init(l->sasl, cfg, l->name, err, errlen) < 0)
+                return -1;
+        }
+        if (strcmp(l->protocol, "SSL") == 0 || strcmp(l->protocol, "SASL_SSL") == 0) {
+            l->tls = sl_tls_server_new(cfg, l->name, err, errlen);
+            if (!l->tls)
+                return -1;
+            l->xprt = &sl_xprt_tls;
+            if (!tls_reported) {
+                char why[128];
+                bool ktls = sl_tls_ktls_available(why, sizeof why);
+                SL_INFO("tls", "kernel TLS %s: %s; fetches over TLS %s", ktls ? "available" : "not available",
+                        why, ktls ? "use SSL_sendfile when the cipher allows" : "are read and encrypted in user space");
+                tls_reported = true;
+            }
+        }
         if (sl_listener_open(l, err, errlen) < 0)
             return -1;
         b->n_listeners++;
@@ -284,8 +324,12 @@ void sl_broker_stop(struct sl_broker *b)
     for (int i = 0; i < b->n_loops; i++)
         sl_netloop_stop(b->loops[i]);
     sl_group_coord_stop(b); /* after the network threads, before the flusher */
-    for (int i = 0; i < b->n_listeners; i++)
+    for (int i = 0; i < b->n_listeners; i++) {
         sl_listener_close(&b->listeners[i]);
+        sl_tls_server_free(b->listeners[i].tls);
+        b->listeners[i].tls = NULL;
+        sl_free(&b->listeners[i].sasl);
+    }
     if (b->flusher)
         sl_flusher_stop(b->flusher);
     /* Completions the flusher posted after the loops stopped. */

@@ -51,6 +51,10 @@ struct sl_broker {
  * directory, corrupt metadata). */
 int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_t errlen);
 
+/* Checks the TLS material of every SSL listener and reloads what changed
+ * (everything when force). Background or signal thread. */
+void sl_broker_reload_tls(struct sl_broker *b, bool force);
+
 /* Stops accepting, closes connections, flushes every log, writes the clean
  * shutdown marker. */
 void sl_broker_stop(struct sl_broker *b);

@@ -117,7 +117,8 @@ int main(int argc, char **argv)
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            SL_INFO("broker", "SIGHUP: nothing to reload yet");
+            SL_INFO("broker", "SIGHUP: reloading TLS keys, certificates and CRLs");
+            sl_broker_reload_tls(&broker, true);
             continue;
         }
         SL_INFO("broker", "received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");

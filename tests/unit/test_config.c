@@ -205,7 +205,13 @@ static const char every_key[] =
     "ssl.protocol=TLSv1.3\n"
     "sluice.ssl.crl.location=/etc/sluice/crl.pem\n"
     "sluice.ssl.handshake.timeout.ms=5000\n"
-    "sluice.ssl.reload.check.interval.ms=1000\n";
+    "sluice.ssl.reload.check.interval.ms=1000\n"
+    "sasl.enabled.mechanisms=SCRAM-SHA-512\n"
+    "connections.max.reauth.ms=60000\n"
+    "connection.failed.authentication.delay.ms=50\n"
+    "sasl.server.max.receive.size=65536\n"
+    "sluice.sasl.plain.allow.cleartext=false\n"
+    "super.users=User:admin;User:ops\n";
 
 static void test_every_key(void)
 {
@@ -332,8 +338,12 @@ static const struct bad_case bad_cases[] = {
     {"frobnicate=1\n", 1, "frobnicate=[hidden]", "unknown configuration key"},
     {"zookeeper.connect=localhost:2181\n", 1, "zookeeper.connect=[hidden]",
      "not supported: ZooKeeper mode is not supported yet"},
-    {"sasl.enabled.mechanisms=PLAIN\n", 1, "sasl.enabled.mechanisms=[hidden]",
-     "SASL is not supported yet"},
+    {"sasl.enabled.mechanisms=GSSAPI\n", 1, "sasl.enabled.mechanisms=GSSAPI",
+     "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"},
+    {"sasl.jaas.config=x\n", 1, "sasl.jaas.config=[hidden]", "kafka-configs --alter"},
+    {"sasl.kerberos.service.name=kafka\n", 1, "sasl.kerberos.service.name=[hidden]",
+     "this SASL setting is not supported"},
+    {"super.users=alice\n", 1, "super.users=alice", "is not a principal"},
     {"ssl.enabled.protocols=TLSv1.2,TLSv1.1\n", 1, "ssl.enabled.protocols=TLSv1.2,TLSv1.1",
      "TLSv1.1 is not allowed"},
     {"ssl.keystore.type=JKS\n", 1, "ssl.keystore.type=JKS", "JKS stores are not supported"},
@@ -344,7 +354,7 @@ static const struct bad_case bad_cases[] = {
     {"listener.name.ssl.log.retention.ms=1\n", 1, "listener.name.ssl.log.retention.ms=[hidden]",
      "log.retention.ms cannot be set per listener"},
     {"listener.name.ssl.sasl.jaas.config=x\n", 1, "listener.name.ssl.sasl.jaas.config=[hidden]",
-     "SASL is not supported yet"},
+     "kafka-configs --alter"},
     {"listener.name..ssl.client.auth=none\n", 1, "listener.name..ssl.client.auth=[hidden]",
      "expected listener.name.<listener>.<key>"},
     {"process.roles=broker,controller\n", 1, "process.roles=[hidden]", "does not use KRaft"},
@@ -550,10 +560,24 @@ static void test_listeners(void)
     CHECK(strcmp(c.listeners[0].protocol, "PLAINTEXT") == 0);
     sl_config_free(&c);
 
-    /* SASL_SSL is a known protocol but not supported yet. */
-    CHECK(load_text(&c, "listeners=SASL_SSL://:9093\n", err, sizeof err) == SL_ERR_NONE);
+    /* PLAIN over SASL_PLAINTEXT needs the explicit override. */
+    CHECK(load_text(&c, "listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN\n", err,
+                    sizeof err) == SL_ERR_NONE);
     CHECK(sl_config_validate(&c, err, sizeof err) == SL_ERR__INVAL);
-    CHECK(strstr(err, "security protocol SASL_SSL (listener SASL_SSL) is not supported yet"));
+    CHECK(strstr(err, "PLAIN on listener SASL_PLAINTEXT (SASL_PLAINTEXT) would send passwords"));
+    sl_config_free(&c);
+    CHECK(load_text(&c,
+                    "listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN\n"
+                    "sluice.sasl.plain.allow.cleartext=true\n",
+                    err, sizeof err) == SL_ERR_NONE);
+    CHECK(sl_config_validate(&c, err, sizeof err) == SL_ERR_NONE);
+    sl_config_free(&c);
+    CHECK(load_text(&c,
+                    "listeners=S://:9093\nlistener.security.protocol.map=S:SASL_PLAINTEXT\n"
+                    "sasl.enabled.mechanisms=PLAIN\n"
+                    "listener.name.s.sasl.enabled.mechanisms=SCRAM-SHA-512\n",
+                    err, sizeof err) == SL_ERR_NONE);
+    CHECK(sl_config_validate(&c, err, sizeof err) == SL_ERR_NONE);
     sl_config_free(&c);
 
     /* Per-listener keys: the override wins for its listener only, names

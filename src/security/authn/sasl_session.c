@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The SASL session state machine and the SaslHandshake / SaslAuthenticate
+ * handlers (see sasl_session.h). Kafka's behaviours kept here:
+ *  - SaslHandshake and SaslAuthenticate on a listener without SASL answer
+ *    ILLEGAL_SASL_STATE (KafkaApis does the same);
+ *  - a mechanism that is not enabled answers UNSUPPORTED_SASL_MECHANISM
+ *    with the enabled list, then the connection closes;
+ *  - SaslAuthenticate without a handshake answers ILLEGAL_SASL_STATE and
+ *    closes;
+ *  - a failed authentication answers SASL_AUTHENTICATION_FAILED with the
+ *    mechanism's text after connection.failed.authentication.delay.ms,
+ *    then closes; the delay is a timer, the loop never sleeps;
+ *  - re-authentication must keep the mechanism and the user.
+ */
+#include "security/authn/sasl_session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/util.h"
+#include "config/config.h"
+#include "core/logging.h"
+#include "core/mem.h"
+#include "meta/meta.h"
+#include "net/conn.h"
+#include "net/evloop.h"
+#include "net/netloop.h"
+#include "protocol/gen/apis.h"
+#include "protocol/dispatch.h"
+#include "protocol/request.h"
+#include "security/authn/sasl_mech.h"
+#include "server/broker.h"
+#include "sluice/err.h"
+
+int sl_sasl_listener_init(struct sl_sasl_listener *sl, const struct sl_config *cfg,
+                          const char *listener, char *err, size_t errlen)
+{
+    char buf[64];
+    const char *m = sl_config_listener_get(cfg, listener, "sasl.enabled.mechanisms", buf,
+                                           sizeof buf);
+    if (!m || !*m) {
+        snprintf(err, errlen, "listener %s: sasl.enabled.mechanisms is empty", listener);
+        return -1;
+    }
+    snprintf(sl->mechanisms, sizeof sl->mechanisms, "%s", m);
+    const char *r = sl_config_listener_get(cfg, listener, "connections.max.reauth.ms", buf,
+                                           sizeof buf);
+    sl->reauth_ms = r ? strtoll(r, NULL, 10) : 0;
+    return 0;
+}
+
+bool sl_sasl_listener_enabled(const struct sl_sasl_listener *sl, const char *mechanism)
+{
+    size_t n = strlen(mechanism);
+    const char *p = sl->mechanisms;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',' && *e != ' ')
+            e++;
+        if ((size_t)(e - p) == n && n && memcmp(p, mechanism, n) == 0)
+            return true;
+        p = e;
+    }
+    return false;
+}
+
+static struct sl_sasl_session *sess(const struct sl_conn *c)
+{
+    return c->sasl;
+}
+
+void sl_sasl_session_attach(struct sl_conn *c)
+{
+    const struct sl_config *cfg = c->nl->broker->cfg;
+    c->sasl = sl_xcalloc(1, sizeof(struct sl_sasl_session));
+    c->max_frame = cfg->sasl_server_max_receive_size;
+    int64_t now = sl_evloop_now_ms(c->nl->el);
+    int64_t deadline = now + cfg->ssl_handshake_timeout_ms;
+    if (!c->handshake_deadline_ms || c->handshake_deadline_ms < deadline)
+        c->handshake_deadline_ms = deadline;
+}
+
+static void end_exchange(struct sl_sasl_session *s)
+{
+    if (s->mst)
+        s->mech->free(s->mst);
+    s->mst = NULL;
+}
+
+void sl_sasl_session_destroy(struct sl_conn *c)
+{
+    struct sl_sasl_session *s = sess(c);
+    if (!s)
+        return;
+    end_exchange(s);
+    free(s);
+    c->sasl = NULL;
+}
+
+bool sl_sasl_allows(struct sl_conn *c, int16_t api_key)
+{
+    struct sl_sasl_session *s = sess(c);
+    if (!s)
+        return true;
+    switch (s->state) {
+    case SL_SASL_S_COMPLETE:
+        if (s->expiry_ms && api_key != SL_API_SASL_HANDSHAKE &&
+            sl_evloop_now_ms(c->nl->el) >= s->expiry_ms) {
+            SL_INFO("sasl", "closing %s (%s): its SASL session expired (connections.max.reauth.ms)",
+                    c->peer, c->principal);
+            return false;
+        }
+        return true;
+    case SL_SASL_S_HANDSHAKE:
+        if (api_key == SL_API_API_VERSIONS || api_key == SL_API_SASL_HANDSHAKE ||
+            api_key == SL_API_SASL_AUTHENTICATE)
+            return true;
+        break;
+    case SL_SASL_S_AUTHENTICATE:
+        if (api_key == SL_API_SASL_AUTHENTICATE || api_key == SL_API_API_VERSIONS)
+            return true;
+        break;
+    default:
+        break;
+    }
+    SL_INFO("sasl", "closing %s: request (API key %d) before SASL authentication completed",
+            c->peer, api_key);
+    return false;
+}
+
+bool sl_sasl_expects_raw(const struct sl_conn *c)
+{
+    const struct sl_sasl_session *s = sess(c);
+    return s && s->state == SL_SASL_S_AUTHENTICATE && s->raw_tokens;
+}
+
+/* ---- steps ---- */
+
+static int lookup(void *arg, const char *user, int mech, struct sl_scram_cred *out)
+{
+    struct sl_broker *b = arg;
+    return sl_meta_get_scram(b->meta, user, mech, out) == SL_ERR_NONE ? 0 : -1;
+}
+
+static void start_exchange(struct sl_conn *c, const struct sl_sasl_mech *m, bool raw)
+{
+    struct sl_sasl_session *s = sess(c);
+    struct sl_broker *b = c->nl->broker;
+    struct sl_sasl_conf conf = {.lookup = lookup, .lookup_arg = b, .reauth = s->reauth,
+                                .scram_legacy_nonce = true};
+    sl_meta_auth_secret(b->meta, conf.fake_secret);
+    end_exchange(s);
+    s->mech = m;
+    s->mst = m->start(&conf);
+    s->raw_tokens = raw;
+    s->state = SL_SASL_S_AUTHENTICATE;
+    s->started_ms = sl_evloop_now_ms(c->nl->el);
+}
+
+/* The mechanism finished: the session is complete (or the re-authentication
+ * is refused). Returns the session lifetime to announce, or -1 on refusal
+ * with why filled. */
+static int64_t complete(struct sl_conn *c, const char *user, char *why, size_t whylen)
+{
+    struct sl_sasl_session *s = sess(c);
+    if (s->reauth && strcmp(user, s->user) != 0) {
+        snprintf(why, whylen, "Cannot change principals during re-authentication from User:%s: "
+                              "User:%s", s->user, user);
+        return -1;
+    }
+    snprintf(s->user, sizeof s->user, "%s", user);
+    snprintf(c->principal, sizeof c->principal, "User:%s", user);
+    c->authenticated = true;
+    s->state = SL_SASL_S_COMPLETE;
+    end_exchange(s);
+    int64_t life = c->lst->sasl->reauth_ms;
+    s->expiry_ms = life > 0 ? sl_evloop_now_ms(c->nl->el) + life : 0;
+    c->max_frame = c->nl->broker->cfg->socket_request_max_bytes;
+    c->handshake_deadline_ms = 0;
+    SL_INFO("sasl", "conn %llu from %s on %s: %s %s as %s%s", (unsigned long long)c->id, c->peer,
+            c->lst->name, s->reauth ? "re-authenticated" : "authenticated", s->mech->name,
+            c->principal, life > 0 ? "" : " (session does not expire)");
+    s->reauth = false;
+    return life;
+}
+
+static void fail_timer(void *arg)
+{
+    struct sl_req *req = arg;
+    sl_req_async_end(req);
+}
+
+/* Answers req after the failure delay, then closes the connection. */
+static int fail_later(struct sl_req *req)
+{
+    struct sl_conn *c = req->conn;
+    struct sl_sasl_session *s = sess(c);
+    s->state = SL_SASL_S_FAILED;
+    end_exchange(s);
+    c->close_when_flushed = true;
+    int32_t delay = c->nl->broker->cfg->connection_failed_auth_delay_ms;
+    if (delay <= 0)
+        return SL_HANDLER_DONE;
+    struct sl_timer *t = sl_arena_alloc(&req->arena, sizeof *t);
+    sl_timer_init(t, fail_timer, req);
+    req->state = SL_REQ_WAITING;
+    sl_req_async_begin(req);
+    sl_timer_start(c->nl->el, t, delay);
+    return SL_ERR__DEFER;
+}
+
+/* ---- handlers ---- */
+
+static void list_mechanisms(struct sl_req *req, struct SaslHandshakeResponse *resp)
+{
+    const struct sl_sasl_listener *sl = req->conn->lst->sasl;
+    static const char *const all[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
+    int n = 0;
+    for (size_t i = 0; i < 3; i++)
+        n += sl && sl_sasl_listener_enabled(sl, all[i]);
+    SL_ARR_PRIM(req, resp->mechanisms, n);
+    n = 0;
+    for (size_t i = 0; i < 3; i++)
+        if (sl && sl_sasl_listener_enabled(sl, all[i]))
+            resp->mechanisms.a[n++] = (sl_str_t){all[i], (int32_t)strlen(all[i])};
+}
+
+int sl_api_sasl_handshake(struct sl_req *req)
+{
+    struct SaslHandshakeRequest *body = req->body;
+    struct SaslHandshakeResponse *resp = req->resp;
+    struct sl_conn *c = req->conn;
+    struct sl_sasl_session *s = sess(c);
+    list_mechanisms(req, resp);
+    if (!s || (s->state != SL_SASL_S_HANDSHAKE && s->state != SL_SASL_S_COMPLETE)) {
+        resp->error_code = SL_ERR_ILLEGAL_SASL_STATE;
+        if (s) {
+            s->state = SL_SASL_S_FAILED;
+            c->close_when_flushed = true;
+        }
+        return SL_HANDLER_DONE;
+    }
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", body->mechanism.len > 63 ? 63 : (int)body->mechanism.len,
+             body->mechanism.p ? body->mechanism.p : "");
+    const struct sl_sasl_mech *m = sl_sasl_mech_find(name);
+    bool reauth = s->state == SL_SASL_S_COMPLETE;
+    if (!m || !sl_sasl_listener_enabled(c->lst->sasl, name) || (reauth && m != s->mech) ||
+        (reauth && req->hdr.api_version < 1)) {
+        SL_INFO("sasl", "conn %llu from %s: SASL mechanism '%s' refused (%s)",
+                (unsigned long long)c->id, c->peer, name,
+                reauth ? "re-authentication must keep the mechanism" : "not enabled");
+        resp->error_code = SL_ERR_UNSUPPORTED_SASL_MECHANISM;
+        s->state = SL_SASL_S_FAILED;
+        c->close_when_flushed = true;
+        return SL_HANDLER_DONE;
+    }
+    s->reauth = reauth;
+    start_exchange(c, m, req->hdr.api_version == 0);
+    return SL_HANDLER_DONE;
+}
+
+int sl_api_sasl_authenticate(struct sl_req *req)
+{
+    struct SaslAuthenticateRequest *body = req->body;
+    struct SaslAuthenticateResponse *resp = req->resp;
+    struct sl_conn *c = req->conn;
+    struct sl_sasl_session *s = sess(c);
+    if (!s || s->state != SL_SASL_S_AUTHENTICATE || s->raw_tokens) {
+        resp->error_code = SL_ERR_ILLEGAL_SASL_STATE;
+        resp->error_message = SL_STR_LIT("Unexpected SaslAuthenticate request: the SASL "
+                                         "handshake has not been done");
+        if (s) {
+            s->state = SL_SASL_S_FAILED;
+            c->close_when_flushed = true;
+        }
+        return SL_HANDLER_DONE;
+    }
+    struct sl_sasl_result *res = sl_arena_alloc(&req->arena, sizeof *res);
+    size_t n = body->auth_bytes.len > 0 ? (size_t)body->auth_bytes.len : 0;
+    enum sl_sasl_step st = s->mech->step(s->mst, body->auth_bytes.p, n, res);
+    if (res->out) {
+        resp->auth_bytes.p = sl_arena_memdup(&req->arena, res->out, res->out_len);
+        resp->auth_bytes.len = (int32_t)res->out_len;
+        free(res->out);
+    }
+    if (st == SL_SASL_CONTINUE)
+        return SL_HANDLER_DONE;
+    char why[1200];
+    if (st == SL_SASL_DONE) {
+        int64_t life = complete(c, res->user, why, sizeof why);
+        if (life >= 0) {
+            resp->session_lifetime_ms = life;
+            return SL_HANDLER_DONE;
+        }
+        snprintf(res->err, sizeof res->err, "%.*s", (int)sizeof res->err - 1, why);
+        snprintf(res->log, sizeof res->log, "%.*s", (int)sizeof res->log - 1, why);
+    }
+    SL_WARN("sasl", "conn %llu from %s on %s: %s failed for '%.64s': %s",
+            (unsigned long long)c->id, c->peer, c->lst->name, s->mech->name, res->user,
+            res->log[0] ? res->log : res->err);
+    resp->error_code = SL_ERR_SASL_AUTHENTICATION_FAILED;
+    resp->error_message.p = sl_arena_strdup(&req->arena, res->err);
+    resp->error_message.len = (int32_t)strlen(res->err);
+    resp->auth_bytes = (sl_bytes_t){NULL, 0};
+    return fail_later(req);
+}
+
+void sl_sasl_raw_token(struct sl_conn *c, const uint8_t *frame, size_t len)
+{
+    struct sl_sasl_session *s = sess(c);
+    struct sl_req *req = sl_req_new(c);
+    req->raw = true;
+    struct sl_sasl_result *res = sl_arena_alloc(&req->arena, sizeof *res);
+    enum sl_sasl_step st = s->mech->step(s->mst, frame, len, res);
+    if (st == SL_SASL_FAIL) {
+        SL_WARN("sasl", "conn %llu from %s on %s: %s failed for '%.64s': %s",
+                (unsigned long long)c->id, c->peer, c->lst->name, s->mech->name, res->user,
+                res->log[0] ? res->log : res->err);
+        sl_wbuf_clear(&req->out);
+        if (fail_later(req) == SL_HANDLER_DONE)
+            req->state = SL_REQ_DONE;
+        sl_conn_enqueue(c, req);
+        return;
+    }
+    char why[1200];
+    if (st == SL_SASL_DONE && complete(c, res->user, why, sizeof why) < 0) {
+        free(res->out);
+        sl_wbuf_clear(&req->out);
+        if (fail_later(req) == SL_HANDLER_DONE)
+            req->state = SL_REQ_DONE;
+        sl_conn_enqueue(c, req);
+        return;
+    }
+    sl_wbuf_clear(&req->out);
+    sl_wbuf_put_i32(&req->out, (int32_t)res->out_len);
+    if (res->out_len)
+        sl_wbuf_put(&req->out, res->out, res->out_len);
+    free(res->out);
+    req->state = SL_REQ_DONE;
+    sl_conn_enqueue(c, req);
+}
