@@ -454,7 +454,7 @@ class Broker:
         """Until every listener accepts a connection and ApiVersions gets a good
         reply (over TLS with `tls` on an SSL listener)."""
         ctx = None
-        if any(p == "SSL" for _, p in self.listeners):
+        if any(p in ("SSL", "SASL_SSL") for _, p in self.listeners):
             if self.tls is None:
                 raise BrokerError("an SSL listener needs Broker(tls=...) for the readiness probe")
             ctx = self.tls.ssl_context()
@@ -466,7 +466,7 @@ class Broker:
                     + self.log_tail()
                 )
             for n, p in self.listeners:
-                api_versions(self.host, self.ports[n], timeout=2.0, ssl_context=ctx if p == "SSL" else None)
+                api_versions(self.host, self.ports[n], timeout=2.0, ssl_context=ctx if p in ("SSL", "SASL_SSL") else None)
             return True
 
         deadline = time.monotonic() + timeout
