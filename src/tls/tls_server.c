@@ -258,7 +258,25 @@ uint64_t sl_tls_server_failures(const struct sl_tls_server *s)
     return atomic_load(&((struct sl_tls_server *)s)->n_failed);
 }
 
+static bool ktls_ok;
+static char ktls_why[128];
+static pthread_once_t ktls_once = PTHREAD_ONCE_INIT;
+
+static bool ktls_probe(char *why, size_t whylen);
+
+static void ktls_probe_once(void)
+{
+    ktls_ok = ktls_probe(ktls_why, sizeof ktls_why);
+}
+
 bool sl_tls_ktls_available(char *why, size_t whylen)
+{
+    pthread_once(&ktls_once, ktls_probe_once);
+    snprintf(why, whylen, "%s", ktls_why);
+    return ktls_ok;
+}
+
+static bool ktls_probe(char *why, size_t whylen)
 {
 #ifdef TCP_ULP
     /* Attaching the "tls" upper layer to an unconnected socket fails with

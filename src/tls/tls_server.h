@@ -50,7 +50,8 @@ void sl_tls_server_count(struct sl_tls_server *s, bool ok);
 uint64_t sl_tls_server_failures(const struct sl_tls_server *s);
 
 /* Whether this kernel offers kernel TLS (the "tls" TCP upper layer), probed
- * once. The reason is set either way, for the start-up log. */
+ * once per process (every context build asks). The reason is set either
+ * way, for the start-up log. */
 bool sl_tls_ktls_available(char *why, size_t whylen);
 
 #endif

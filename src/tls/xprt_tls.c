@@ -88,9 +88,8 @@ static void handshake_done(struct sl_conn *c)
         char p[SL_PRINCIPAL_MAX];
         if (sl_tls_server_principal(c->lst->tls, cert, p, sizeof p) < 0) {
             /* As Kafka: a certificate that no rule maps fails authentication. */
-            handshake_failed(c, p);
+            handshake_failed(c, p); /* sets t->failed */
             t->done = false;
-            t->failed = true;
             return;
         }
         snprintf(c->principal, sizeof c->principal, "%s", p);

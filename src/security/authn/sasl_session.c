@@ -188,6 +188,13 @@ static int64_t complete(struct sl_conn *c, const char *user, char *why, size_t w
     return life;
 }
 
+static void log_failure(const struct sl_conn *c, const struct sl_sasl_result *res)
+{
+    SL_WARN("sasl", "conn %llu from %s on %s: %s failed for '%.64s': %s",
+            (unsigned long long)c->id, c->peer, c->lst->name, sess(c)->mech->name, res->user,
+            res->log[0] ? res->log : res->err);
+}
+
 static void fail_timer(void *arg)
 {
     struct sl_req *req = arg;
@@ -300,9 +307,7 @@ int sl_api_sasl_authenticate(struct sl_req *req)
         snprintf(res->err, sizeof res->err, "%.*s", (int)sizeof res->err - 1, why);
         snprintf(res->log, sizeof res->log, "%.*s", (int)sizeof res->log - 1, why);
     }
-    SL_WARN("sasl", "conn %llu from %s on %s: %s failed for '%.64s': %s",
-            (unsigned long long)c->id, c->peer, c->lst->name, s->mech->name, res->user,
-            res->log[0] ? res->log : res->err);
+    log_failure(c, res);
     resp->error_code = SL_ERR_SASL_AUTHENTICATION_FAILED;
     resp->error_message.p = sl_arena_strdup(&req->arena, res->err);
     resp->error_message.len = (int32_t)strlen(res->err);
@@ -317,26 +322,21 @@ void sl_sasl_raw_token(struct sl_conn *c, const uint8_t *frame, size_t len)
     req->raw = true;
     struct sl_sasl_result *res = sl_arena_alloc(&req->arena, sizeof *res);
     enum sl_sasl_step st = s->mech->step(s->mst, frame, len, res);
-    if (st == SL_SASL_FAIL) {
-        SL_WARN("sasl", "conn %llu from %s on %s: %s failed for '%.64s': %s",
-                (unsigned long long)c->id, c->peer, c->lst->name, s->mech->name, res->user,
-                res->log[0] ? res->log : res->err);
-        sl_wbuf_clear(&req->out);
-        if (fail_later(req) == SL_HANDLER_DONE)
-            req->state = SL_REQ_DONE;
-        sl_conn_enqueue(c, req);
-        return;
-    }
     char why[1200];
     if (st == SL_SASL_DONE && complete(c, res->user, why, sizeof why) < 0) {
+        snprintf(res->log, sizeof res->log, "%.*s", (int)sizeof res->log - 1, why);
+        st = SL_SASL_FAIL;
+    }
+    if (st == SL_SASL_FAIL) {
+        /* v0 has no error response: nothing is sent, the connection closes
+         * after the failure delay. */
+        log_failure(c, res);
         free(res->out);
-        sl_wbuf_clear(&req->out);
         if (fail_later(req) == SL_HANDLER_DONE)
             req->state = SL_REQ_DONE;
         sl_conn_enqueue(c, req);
         return;
     }
-    sl_wbuf_clear(&req->out);
     sl_wbuf_put_i32(&req->out, (int32_t)res->out_len);
     if (res->out_len)
         sl_wbuf_put(&req->out, res->out, res->out_len);
