@@ -6,14 +6,5 @@
 #
 #   bench/run-groups.sh [--targets sluice,kafka] [--scale 0.5]
 #
-# Builds a Release sluiced in build-release/ unless SLUICED names one.
-set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-[[ -x .cache/kafka/bin/kafka-producer-perf-test.sh ]] || scripts/install-deps.sh all
-if [[ -z ${SLUICED:-} ]]; then
-    cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build build-release -j "$(nproc)" >/dev/null
-    export SLUICED=$root/build-release/sluiced
-fi
-exec python3 bench/groups.py "$@"
+# Same set-up as bench/run.sh (dependencies, Release build unless SLUICED).
+BENCH_SCRIPT=groups.py exec "$(dirname "$0")/run.sh" "$@"

@@ -7,6 +7,7 @@
 #   bench/run.sh [--targets sluice,kafka] [--scale 0.5]
 #
 # Builds a Release sluiced in build-release/ unless SLUICED names one.
+# BENCH_SCRIPT picks another benchmark of bench/ (run-groups.sh uses it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -16,4 +17,4 @@ if [[ -z ${SLUICED:-} ]]; then
     cmake --build build-release -j "$(nproc)" >/dev/null
     export SLUICED=$root/build-release/sluiced
 fi
-exec python3 bench/bench.py "$@"
+exec python3 "bench/${BENCH_SCRIPT:-bench.py}" "$@"
