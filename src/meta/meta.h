@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * The metadata store: topics and their configuration overrides, the SCRAM
- * credentials of users and the broker's authentication secret (later
- * ACLs), behind one interface with two backends. The local
+ * credentials of users, the broker's authentication secret and the ACLs,
+ * behind one interface with two backends. The local
  * backend (meta_local.c, the single-node default) keeps everything in one
  * checksummed file in <data_dir>/meta, replaced atomically on every change;
  * a ZooKeeper backend for clusters comes later behind the same calls
@@ -26,6 +26,7 @@
 #include "config/topic_config.h" /* struct sl_kv */
 #include "core/bytes.h"          /* sl_uuid_t */
 #include "security/authn/sasl_mech.h" /* struct sl_scram_cred */
+#include "security/authz/acl.h"       /* struct sl_acl */
 #include "sluice/err.h"
 
 /* Limits the store enforces on what it is given and what it reads. */
@@ -158,6 +159,53 @@ sl_err_t sl_meta_auth_secret(struct sl_meta *m, uint8_t out[SL_META_SECRET_LEN])
  * caches of credentials. It starts at 1 on open, so a cache may use 0 for
  * "nothing cached". Any thread, lock-free. */
 uint64_t sl_meta_scram_generation(struct sl_meta *m);
+
+/* ------------------------------------------------------------------------
+ * ACLs (issue 6). The store keeps the bindings and a compiled struct
+ * sl_acl_set of them (security/authz/acl.h), rebuilt on every change.
+ * ------------------------------------------------------------------------ */
+
+/* Stores the n bindings (borrowed, copied) durably in one atomic write;
+ * bindings already stored are left as they are (not an error). Each must
+ * pass sl_acl_validate. Returns SL_ERR_NONE; SL_ERR__INVAL (nothing
+ * stored) when one does not; SL_ERR__LIMIT when the store would hold more
+ * than SL_ACL_MAX_BINDINGS or outgrow its file size limit; otherwise the
+ * write errors of sl_meta_put_topic. A success bumps sl_meta_acl_generation. */
+sl_err_t sl_meta_create_acls(struct sl_meta *m, const struct sl_acl *acls, int n);
+
+/* Deletes durably, in one atomic write, every binding matching any of the
+ * nf filters (each valid per sl_acl_filter_validate). For filter i,
+ * deleted[i] (an array of nf struct sl_meta_acl_list the caller provides)
+ * receives copies of the bindings it matched (a binding matched by several
+ * filters is listed under each, as Kafka does). Returns SL_ERR_NONE (the
+ * generation is bumped when anything was deleted), SL_ERR__INVAL for an
+ * invalid filter (nothing deleted), or the write errors of
+ * sl_meta_put_topic (nothing reported deleted). Free each list with
+ * sl_meta_acl_list_clear. */
+struct sl_meta_acl_list {
+    struct sl_acl *acls;
+    int n;
+};
+sl_err_t sl_meta_delete_acls(struct sl_meta *m, const struct sl_acl_filter *f, int nf,
+                             struct sl_meta_acl_list *deleted);
+
+/* Copies the bindings matching f (NULL: all) into *out, in the set's order.
+ * Returns SL_ERR_NONE or SL_ERR__INVAL for an invalid filter. */
+sl_err_t sl_meta_list_acls(struct sl_meta *m, const struct sl_acl_filter *f,
+                           struct sl_meta_acl_list *out);
+
+/* Frees the bindings of a list and zeroes it. */
+void sl_meta_acl_list_clear(struct sl_meta_acl_list *l);
+
+/* The current compiled set with a reference the caller drops with
+ * sl_acl_set_unref. Never NULL (an empty store gives an empty set). Any
+ * thread; one short lock, no allocation. */
+struct sl_acl_set *sl_meta_acl_set(struct sl_meta *m);
+
+/* A counter that changes whenever the ACLs change (at the moment
+ * sl_meta_acl_set starts returning the new set), for per-connection
+ * decision caches. Starts at 1 on open. Any thread, lock-free. */
+uint64_t sl_meta_acl_generation(struct sl_meta *m);
 
 /* Closes the store and releases its lock (NULL allowed). No call may be in
  * progress or follow. */
