@@ -144,6 +144,25 @@ bool sl_acl_filter_matches(const struct sl_acl_filter *f, const struct sl_acl *a
 /* True when a and b are the same binding (all seven fields equal). */
 bool sl_acl_equal(const struct sl_acl *a, const struct sl_acl *b);
 
+/* Orders bindings as sl_acl_set_at lists them: resource type, pattern,
+ * name, principal, host, operation, permission (strings bytewise, as
+ * strcmp). Returns <0, 0 (sl_acl_equal) or >0. Both borrowed. */
+int sl_acl_cmp(const struct sl_acl *a, const struct sl_acl *b);
+
+/* Splits a principal "Type:name" (borrowed, len bytes, need not be
+ * NUL-terminated) at its first ':' as Kafka does (the name may hold more
+ * colons). Returns true and the length of the type in *type_len when both
+ * the type and the name are non-empty; false otherwise (*type_len
+ * untouched). Any thread; no allocation. */
+bool sl_acl_principal_split(const char *principal, size_t len, size_t *type_len);
+
+/* Deep-copies src (borrowed) into *dst: new strings the caller frees with
+ * sl_acl_clear. */
+void sl_acl_copy(struct sl_acl *dst, const struct sl_acl *src);
+
+/* Frees the strings of a (copied by sl_acl_copy) and zeroes it. */
+void sl_acl_clear(struct sl_acl *a);
+
 /* ------------------------------------------------------------------------
  * Compiled sets and decisions
  * ------------------------------------------------------------------------ */
