@@ -332,3 +332,81 @@ uint64_t sl_meta_scram_generation(struct sl_meta *m)
 {
     return m->ops->scram_generation(m);
 }
+
+/* ------------------------------------------------------------------ */
+/* ACLs                                                                */
+/* ------------------------------------------------------------------ */
+
+sl_err_t sl_meta_create_acls(struct sl_meta *m, const struct sl_acl *acls, int n)
+{
+    if (n < 0 || (n > 0 && !acls))
+        return SL_ERR__INVAL;
+    for (int i = 0; i < n; i++) {
+        const char *why = sl_acl_validate(&acls[i]);
+        if (why) {
+            /* Only the reason: names and principals are the client's. */
+            SL_WARN("meta", "refusing %d ACL binding(s): binding %d: %s", n, i, why);
+            return SL_ERR__INVAL;
+        }
+    }
+    if (n == 0)
+        return SL_ERR_NONE;
+    return m->ops->create_acls(m, acls, n);
+}
+
+sl_err_t sl_meta_delete_acls(struct sl_meta *m, const struct sl_acl_filter *f, int nf,
+                             struct sl_meta_acl_list *deleted)
+{
+    if (nf < 0 || (nf > 0 && (!f || !deleted)))
+        return SL_ERR__INVAL;
+    if (nf > 0)
+        memset(deleted, 0, (size_t)nf * sizeof *deleted);
+    for (int i = 0; i < nf; i++)
+        if (sl_acl_filter_validate(&f[i]))
+            return SL_ERR__INVAL;
+    if (nf == 0)
+        return SL_ERR_NONE;
+    return m->ops->delete_acls(m, f, nf, deleted);
+}
+
+sl_err_t sl_meta_list_acls(struct sl_meta *m, const struct sl_acl_filter *f,
+                           struct sl_meta_acl_list *out)
+{
+    memset(out, 0, sizeof *out);
+    if (f && sl_acl_filter_validate(f))
+        return SL_ERR__INVAL;
+    struct sl_acl_set *s = m->ops->acl_set(m);
+    int n = sl_acl_set_count(s), k = 0;
+    for (int i = 0; i < n; i++)
+        k += !f || sl_acl_filter_matches(f, sl_acl_set_at(s, i));
+    if (k > 0) {
+        out->acls = sl_xcalloc((size_t)k, sizeof *out->acls);
+        for (int i = 0; i < n; i++) {
+            const struct sl_acl *a = sl_acl_set_at(s, i);
+            if (!f || sl_acl_filter_matches(f, a))
+                sl_acl_copy(&out->acls[out->n++], a);
+        }
+    }
+    sl_acl_set_unref(s);
+    return SL_ERR_NONE;
+}
+
+void sl_meta_acl_list_clear(struct sl_meta_acl_list *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < l->n; i++)
+        sl_acl_clear(&l->acls[i]);
+    free(l->acls);
+    memset(l, 0, sizeof *l);
+}
+
+struct sl_acl_set *sl_meta_acl_set(struct sl_meta *m)
+{
+    return m->ops->acl_set(m);
+}
+
+uint64_t sl_meta_acl_generation(struct sl_meta *m)
+{
+    return m->ops->acl_generation(m);
+}

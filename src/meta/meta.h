@@ -166,11 +166,14 @@ uint64_t sl_meta_scram_generation(struct sl_meta *m);
  * ------------------------------------------------------------------------ */
 
 /* Stores the n bindings (borrowed, copied) durably in one atomic write;
- * bindings already stored are left as they are (not an error). Each must
- * pass sl_acl_validate. Returns SL_ERR_NONE; SL_ERR__INVAL (nothing
- * stored) when one does not; SL_ERR__LIMIT when the store would hold more
- * than SL_ACL_MAX_BINDINGS or outgrow its file size limit; otherwise the
- * write errors of sl_meta_put_topic. A success bumps sl_meta_acl_generation. */
+ * bindings already stored, or repeated in the batch, are stored once (not
+ * an error). Each must pass sl_acl_validate. Returns SL_ERR_NONE;
+ * SL_ERR__INVAL (nothing stored) when one does not; SL_ERR__LIMIT (nothing
+ * stored) when the store would hold more than SL_ACL_MAX_BINDINGS or
+ * outgrow its file size limit; otherwise the write errors of
+ * sl_meta_put_topic. A success that stored anything new bumps
+ * sl_meta_acl_generation (a batch of bindings all already stored writes
+ * nothing and bumps nothing). Any thread; serialised with other writes. */
 sl_err_t sl_meta_create_acls(struct sl_meta *m, const struct sl_acl *acls, int n);
 
 /* Deletes durably, in one atomic write, every binding matching any of the

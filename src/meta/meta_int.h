@@ -4,7 +4,8 @@
  * struct sl_meta as its first member and provides the operations below;
  * meta.c dispatches the public calls through them, after the checks every
  * backend shares (sl_meta__check_topic, sl_meta__check_user,
- * sl_meta__check_cred). Backends do their own locking.
+ * sl_meta__check_cred, sl_acl_validate, sl_acl_filter_validate). Backends
+ * do their own locking.
  */
 #ifndef SL_META_META_INT_H
 #define SL_META_META_INT_H
@@ -27,6 +28,13 @@ struct sl_meta_ops {
     sl_err_t (*list_scram)(struct sl_meta *m, struct sl_meta_user_cred **out, int *n);
     sl_err_t (*auth_secret)(struct sl_meta *m, uint8_t out[SL_META_SECRET_LEN]);
     uint64_t (*scram_generation)(struct sl_meta *m);
+    /* acls[0..n) have passed sl_acl_validate. */
+    sl_err_t (*create_acls)(struct sl_meta *m, const struct sl_acl *acls, int n);
+    /* f[0..nf) have passed sl_acl_filter_validate; deleted[] is zeroed. */
+    sl_err_t (*delete_acls)(struct sl_meta *m, const struct sl_acl_filter *f, int nf,
+                            struct sl_meta_acl_list *deleted);
+    struct sl_acl_set *(*acl_set)(struct sl_meta *m);
+    uint64_t (*acl_generation)(struct sl_meta *m);
     void (*close)(struct sl_meta *m);
 };
 

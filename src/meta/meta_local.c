@@ -176,6 +176,18 @@ void sl_meta_local_encode(const struct sl_meta_local_store *s, uint8_t **out, si
         ob_hex(&body, c->cred.server_key, kl);
         ob_str(&body, "\n");
     }
+    for (int i = 0; i < sl_acl_set_count(s->acls); i++) {
+        const struct sl_acl *a = sl_acl_set_at(s->acls, i);
+        snprintf(num, sizeof num, "acl %d %d ", a->res, a->pattern);
+        ob_str(&body, num);
+        ob_field(&body, a->name);
+        ob_str(&body, " ");
+        ob_field(&body, a->principal);
+        ob_str(&body, " ");
+        ob_field(&body, a->host);
+        snprintf(num, sizeof num, " %d %d\n", a->op, a->perm);
+        ob_str(&body, num);
+    }
     char head[80];
     int hn = snprintf(head, sizeof head, "sluice-meta %d %zu %08" PRIx32 "\n",
                       SL_META_LOCAL_VERSION, body.len, sl_crc32c(0, body.p, body.len));
@@ -318,6 +330,7 @@ void sl_meta_local_store_clear(struct sl_meta_local_store *s)
 {
     sl_meta_topics_free(s->topics, s->n_topics);
     sl_meta_user_creds_free(s->creds, s->n_creds);
+    sl_acl_set_unref(s->acls);
     OPENSSL_cleanse(s, sizeof *s);
 }
 
@@ -326,6 +339,7 @@ enum section {
     SECT_SECRET = 0, /* version 2: the secret record comes first */
     SECT_TOPICS,     /* topic and config records */
     SECT_CREDS,      /* scram records */
+    SECT_ACLS,       /* acl records (version 3) */
     SECT_MAX
 };
 
@@ -390,9 +404,70 @@ static const char *dec_scram(struct sl_meta_local_store *s, const uint8_t *const
     return NULL;
 }
 
+/* ACL bindings as the decoder collects them, before they become a set. */
+struct acl_list {
+    struct sl_acl *a;
+    int n, cap;
+};
+
+static void acl_list_free(struct acl_list *l)
+{
+    for (int i = 0; i < l->n; i++)
+        sl_acl_clear(&l->a[i]);
+    free(l->a);
+    memset(l, 0, sizeof *l);
+}
+
+/* A decimal ACL code field (0..127; sl_acl_validate judges the value). */
+static bool dec_code(const uint8_t *p, size_t n, int8_t *out)
+{
+    uint64_t v;
+    if (!dec_uint(p, n, INT8_MAX, &v))
+        return false;
+    *out = (int8_t)v;
+    return true;
+}
+
+/* Decodes the fields f[1..8) of one acl record into a new entry of l.
+ * Returns NULL, or the reason (static, or in whybuf). */
+static const char *dec_acl(struct acl_list *l, const uint8_t *const *f, const size_t *fn,
+                           char *whybuf, size_t whylen)
+{
+    const char *why = NULL;
+    if (l->n == SL_ACL_MAX_BINDINGS)
+        return "more than 100000 ACL bindings";
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->a = sl_xrealloc(l->a, (size_t)l->cap * sizeof *l->a);
+    }
+    struct sl_acl *a = &l->a[l->n];
+    memset(a, 0, sizeof *a);
+    l->n++; /* from here on the entry is owned by l */
+    if (!dec_code(f[1], fn[1], &a->res) || !dec_code(f[2], fn[2], &a->pattern) ||
+        !dec_code(f[6], fn[6], &a->op) || !dec_code(f[7], fn[7], &a->perm))
+        return "bad ACL code (a decimal number expected)";
+    static const char *const what[] = {"name", "principal", "host"};
+    char **dst[] = {&a->name, &a->principal, &a->host};
+    for (int i = 0; i < 3; i++) {
+        *dst[i] = dec_field(f[3 + i], fn[3 + i], SL_ACL_NAME_MAX, &why);
+        if (!*dst[i]) {
+            snprintf(whybuf, whylen, "ACL %s: %s", what[i], why);
+            return whybuf;
+        }
+    }
+    if ((why = sl_acl_validate(a)) != NULL) {
+        snprintf(whybuf, whylen, "bad ACL binding: %s", why);
+        return whybuf;
+    }
+    if (l->n > 1 && sl_acl_cmp(&l->a[l->n - 2], a) >= 0)
+        return "ACL bindings out of order or repeated";
+    return NULL;
+}
+
 sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_local_store *out,
                               char *err, size_t errlen)
 {
+    struct acl_list acls = {0};
     struct sl_meta_local_store s;
     struct sl_meta_topic *t = NULL;
     int nt = 0, cap = 0, line = 1;
@@ -485,8 +560,9 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_loc
             s.has_secret = true;
             sect = SECT_TOPICS;
         } else if (fn[0] == 5 && memcmp(f[0], "topic", 5) == 0) {
-            if (sect == SECT_CREDS) {
-                why = "topic record after the scram records";
+            if (sect >= SECT_CREDS) {
+                why = sect == SECT_CREDS ? "topic record after the scram records"
+                                         : "topic record after the acl records";
                 goto bad;
             }
             if (k != 4) {
@@ -526,8 +602,9 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_loc
                 why = "config record needs: key value";
                 goto bad;
             }
-            if (sect == SECT_CREDS) {
-                why = "config record after the scram records";
+            if (sect >= SECT_CREDS) {
+                why = sect == SECT_CREDS ? "config record after the scram records"
+                                         : "config record after the acl records";
                 goto bad;
             }
             if (nt == 0) {
@@ -567,8 +644,21 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_loc
                 why = "scram record needs: user mechanism iterations salt stored-key server-key";
                 goto bad;
             }
+            if (sect == SECT_ACLS) {
+                why = "scram record after the acl records";
+                goto bad;
+            }
             sect = SECT_CREDS;
             why = dec_scram(&s, f, fn, whybuf, sizeof whybuf);
+            if (why)
+                goto bad;
+        } else if (ver >= 3 && fn[0] == 3 && memcmp(f[0], "acl", 3) == 0) {
+            if (k != 8) {
+                why = "acl record needs: res pattern name principal host op perm";
+                goto bad;
+            }
+            sect = SECT_ACLS;
+            why = dec_acl(&acls, f, fn, whybuf, sizeof whybuf);
             if (why)
                 goto bad;
         } else {
@@ -578,7 +668,7 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_loc
         p = e + 1;
     }
     if (sect == SECT_SECRET) {
-        snprintf(err, errlen, "no secret record (version 2 stores start with one)");
+        snprintf(err, errlen, "no secret record (stores of version 2 and later start with one)");
         goto fail;
     }
 
@@ -597,12 +687,16 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_loc
     }
     s.topics = t;
     s.n_topics = nt;
+    /* Sorted and unique already, so the set keeps them in file order. */
+    s.acls = sl_acl_set_new(acls.a, acls.n);
+    acl_list_free(&acls);
     *out = s;
     return SL_ERR_NONE;
 bad:
     snprintf(err, errlen, "line %d: %s", line, why);
 fail:
     sl_meta_topics_free(t, nt);
+    acl_list_free(&acls);
     sl_meta_local_store_clear(&s);
     return SL_ERR__CORRUPT;
 }
@@ -630,6 +724,7 @@ struct meta_local {
     bool failed;                   /* a directory sync failed: writes refused; under wmu */
     atomic_bool secret_saved;      /* st.secret is in the file on disk */
     _Atomic uint64_t scram_gen;    /* sl_meta_scram_generation */
+    _Atomic uint64_t acl_gen;      /* sl_meta_acl_generation */
 };
 
 /* Outcome of persist(). */
@@ -1043,6 +1138,138 @@ static sl_err_t local_list_scram(struct sl_meta *m, struct sl_meta_user_cred **o
     return SL_ERR_NONE;
 }
 
+/* Writes the store with the ACL set next (taken) in place of the current
+ * one and, unless the write changed nothing, swaps it in and bumps the
+ * generation (*committed says which). Returns what the write returned; on
+ * SL_ERR__LIMIT and on a failure before the rename, next is dropped and
+ * nothing changed. Called with wmu held. */
+static sl_err_t swap_acls(struct meta_local *ml, struct sl_acl_set *next, bool *committed)
+{
+    *committed = false;
+    struct sl_meta_local_store st = ml->st;
+    st.acls = next;
+    enum persist_rc pr = persist(ml, &st);
+    sl_err_t rc = persist_result(ml, pr);
+    if (pr == PERSIST_UNCHANGED || pr == PERSIST_TOO_BIG) {
+        sl_acl_set_unref(next);
+        return rc;
+    }
+    *committed = true;
+    /* Commit in memory (also after PERSIST_UNKNOWN: it matches the file). */
+    struct sl_acl_set *old = ml->st.acls;
+    pthread_mutex_lock(&ml->mu);
+    ml->st.acls = next;
+    atomic_fetch_add(&ml->acl_gen, 1);
+    pthread_mutex_unlock(&ml->mu);
+    sl_acl_set_unref(old); /* readers hold their own references */
+    return rc;
+}
+
+/* A shallow array of the current bindings with room for extra more. */
+static struct sl_acl *current_acls(const struct meta_local *ml, int extra, int *n)
+{
+    *n = sl_acl_set_count(ml->st.acls);
+    struct sl_acl *all = sl_xmalloc((size_t)(*n + extra + 1) * sizeof *all);
+    for (int i = 0; i < *n; i++)
+        all[i] = *sl_acl_set_at(ml->st.acls, i);
+    return all;
+}
+
+static sl_err_t local_create_acls(struct sl_meta *m, const struct sl_acl *acls, int n)
+{
+    struct meta_local *ml = (struct meta_local *)m;
+    sl_err_t rc = SL_ERR_NONE;
+    int cur;
+    pthread_mutex_lock(&ml->wmu);
+    if (ml->failed) {
+        pthread_mutex_unlock(&ml->wmu);
+        return SL_ERR__STATE;
+    }
+    struct sl_acl *all = current_acls(ml, n, &cur);
+    if (n > 0)
+        memcpy(all + cur, acls, (size_t)n * sizeof *acls);
+    /* The set drops the duplicates, of the store and within the batch. */
+    struct sl_acl_set *next = sl_acl_set_new(all, cur + n);
+    free(all);
+    int nn = sl_acl_set_count(next);
+    if (nn == cur) {
+        sl_acl_set_unref(next); /* every binding was already stored */
+    } else if (nn > SL_ACL_MAX_BINDINGS) {
+        SL_WARN("meta", "refusing %d new ACL binding(s): the store would hold %d, over the "
+                "maximum of %d", nn - cur, nn, SL_ACL_MAX_BINDINGS);
+        sl_acl_set_unref(next);
+        rc = SL_ERR__LIMIT;
+    } else {
+        bool committed;
+        rc = swap_acls(ml, next, &committed);
+    }
+    pthread_mutex_unlock(&ml->wmu);
+    return rc;
+}
+
+static sl_err_t local_delete_acls(struct sl_meta *m, const struct sl_acl_filter *f, int nf,
+                                  struct sl_meta_acl_list *deleted)
+{
+    struct meta_local *ml = (struct meta_local *)m;
+    sl_err_t rc = SL_ERR_NONE;
+    int cur, nkeep = 0;
+    pthread_mutex_lock(&ml->wmu);
+    if (ml->failed) {
+        pthread_mutex_unlock(&ml->wmu);
+        return SL_ERR__STATE;
+    }
+    struct sl_acl *keep = current_acls(ml, 0, &cur);
+    int *counts = sl_xcalloc((size_t)nf + 1, sizeof *counts);
+    for (int i = 0; i < cur; i++) {
+        bool hit = false;
+        for (int j = 0; j < nf; j++)
+            if (sl_acl_filter_matches(&f[j], &keep[i])) {
+                counts[j]++;
+                hit = true;
+            }
+        if (!hit)
+            keep[nkeep++] = keep[i];
+    }
+    if (nkeep == cur)
+        goto out; /* nothing matched: nothing to write */
+    /* Copies of what goes, taken before the write drops the old set. */
+    for (int j = 0; j < nf; j++) {
+        if (counts[j] == 0)
+            continue;
+        deleted[j].acls = sl_xcalloc((size_t)counts[j], sizeof *deleted[j].acls);
+        for (int i = 0; i < cur; i++) {
+            const struct sl_acl *a = sl_acl_set_at(ml->st.acls, i);
+            if (sl_acl_filter_matches(&f[j], a))
+                sl_acl_copy(&deleted[j].acls[deleted[j].n++], a);
+        }
+    }
+    bool committed;
+    rc = swap_acls(ml, sl_acl_set_new(keep, nkeep), &committed);
+    if (!committed || rc != SL_ERR_NONE) /* nothing (known to be) deleted */
+        for (int j = 0; j < nf; j++)
+            sl_meta_acl_list_clear(&deleted[j]);
+out:
+    pthread_mutex_unlock(&ml->wmu);
+    free(counts);
+    free(keep);
+    return rc;
+}
+
+static struct sl_acl_set *local_acl_set(struct sl_meta *m)
+{
+    struct meta_local *ml = (struct meta_local *)m;
+    pthread_mutex_lock(&ml->mu);
+    struct sl_acl_set *s = ml->st.acls;
+    sl_acl_set_ref(s);
+    pthread_mutex_unlock(&ml->mu);
+    return s;
+}
+
+static uint64_t local_acl_generation(struct sl_meta *m)
+{
+    return atomic_load(&((struct meta_local *)m)->acl_gen);
+}
+
 static sl_err_t local_auth_secret(struct sl_meta *m, uint8_t out[SL_META_SECRET_LEN])
 {
     struct meta_local *ml = (struct meta_local *)m;
@@ -1099,6 +1326,10 @@ static const struct sl_meta_ops local_ops = {
     .list_scram = local_list_scram,
     .auth_secret = local_auth_secret,
     .scram_generation = local_scram_generation,
+    .create_acls = local_create_acls,
+    .delete_acls = local_delete_acls,
+    .acl_set = local_acl_set,
+    .acl_generation = local_acl_generation,
     .close = local_close,
 };
 
@@ -1213,7 +1444,7 @@ static sl_err_t read_store(struct meta_local *ml, char *err, size_t errlen)
         snprintf(err, errlen,
                  "meta %s: %s. The metadata store is damaged; Sluice will not start with partial "
                  "metadata. Restore the file from a backup (or move it away to start with no "
-                 "topics and no SCRAM credentials, losing them)",
+                 "topics, SCRAM credentials or ACLs, losing them)",
                  ml->path, why);
         goto out;
     }
@@ -1250,6 +1481,7 @@ sl_err_t sl_meta_open_local(const char *data_dir, struct sl_meta **out, char *er
     pthread_mutex_init(&ml->wmu, NULL);
     atomic_init(&ml->secret_saved, false);
     atomic_init(&ml->scram_gen, 1);
+    atomic_init(&ml->acl_gen, 1);
     size_t dl = strlen(data_dir) + sizeof "/meta";
     ml->dir = sl_xmalloc(dl);
     snprintf(ml->dir, dl, "%s/meta", data_dir);
@@ -1306,8 +1538,10 @@ sl_err_t sl_meta_open_local(const char *data_dir, struct sl_meta **out, char *er
     rc = read_store(ml, err, errlen);
     if (rc != SL_ERR_NONE)
         goto fail;
-    SL_INFO("meta", "%s: %d topic(s), %d SCRAM credential(s) loaded", ml->path,
-            ml->st.n_topics, ml->st.n_creds);
+    if (!ml->st.acls)
+        ml->st.acls = sl_acl_set_new(NULL, 0); /* a new store */
+    SL_INFO("meta", "%s: %d topic(s), %d SCRAM credential(s), %d ACL binding(s) loaded",
+            ml->path, ml->st.n_topics, ml->st.n_creds, sl_acl_set_count(ml->st.acls));
     *out = &ml->base;
     return SL_ERR_NONE;
 fail:

@@ -2,17 +2,20 @@
  *
  * The file format of the local metadata store, exposed for the unit tests
  * and the fuzz target (fuzz/fuzz_meta.c); the broker reaches it only through
- * sl_meta_open_local. Format version 2, text, one record per line:
+ * sl_meta_open_local. Format version 3, text, one record per line:
  *
- *     sluice-meta 2 <body-bytes> <crc32c-of-body, 8 lowercase hex>\n
+ *     sluice-meta 3 <body-bytes> <crc32c-of-body, 8 lowercase hex>\n
  *     secret <authentication secret, 64 lowercase hex>\n     (exactly once, first)
  *     topic <name> <id, 32 lowercase hex> <partitions>\n
  *     config <key> <value>\n          (overrides of the topic above)
  *     topic ...
  *     scram <user> <mechanism> <iterations> <salt> <stored-key> <server-key>\n
  *     scram ...                        (after every topic)
+ *     acl <res> <pattern> <name> <principal> <host> <op> <perm>\n
+ *     acl ...                          (after every scram record)
  *
- * Fields are separated by one space. Names, keys, values and users are
+ * Fields are separated by one space. Names, keys, values, users, and the
+ * name, principal and host of an ACL binding are
  * percent-encoded: bytes 0x21..0x7e other than '%' stand for themselves,
  * every other byte is %XX (upper-case hex), the empty string is "-" and
  * the string "-" is "%2D". A scram record's mechanism is Kafka's name
@@ -23,16 +26,26 @@
  * those must never shrink once stores exist. Topics are in strictly
  * ascending name order, the configs of a topic in strictly ascending key
  * order, and credentials in strictly ascending (user bytewise, mechanism
- * 256 before 512) order, so every store has exactly one encoding (decode
+ * 256 before 512) order, and ACL bindings in strictly ascending sl_acl_cmp
+ * order (the order of sl_acl_set_at), so every store has exactly one
+ * encoding (decode
  * then encode gives back the same bytes). The decoder treats the file as
  * untrusted: every length is checked, and any deviation (bad header, length
  * or checksum mismatch, unknown record, bad field, order, duplicate id,
- * credential the store would refuse, limit exceeded) is an error.
+ * credential or ACL binding the store would refuse, limit exceeded) is an
+ * error. An acl record's res, pattern, op and perm are Kafka's wire codes
+ * in decimal (PROTOCOL.md §6.1: "acl 2 3 payments User:alice * 3 3" allows
+ * alice to READ the topic payments from any host); each binding must pass
+ * sl_acl_validate, and there are at most SL_ACL_MAX_BINDINGS.
+ *
+ * Version 2 (Sluice before ACLs) is the same without acl records. It is
+ * still read (no ACLs); the next write of the store writes version 3.
  *
  * Version 1 (Sluice before SCRAM) is the same without the secret and scram
- * records. It is still read; the next write of the store writes version 2
- * with a secret made when the store was opened, after which an older
- * Sluice refuses the file (as it refuses any newer version).
+ * records. It is still read; the next write of the store writes the
+ * current version with a secret made when the store was opened, after
+ * which an older Sluice refuses the file (as it refuses any newer
+ * version).
  */
 #ifndef SL_META_META_LOCAL_H
 #define SL_META_META_LOCAL_H
@@ -43,7 +56,7 @@
 
 #include "meta/meta.h"
 
-#define SL_META_LOCAL_VERSION 2     /* written */
+#define SL_META_LOCAL_VERSION 3     /* written */
 #define SL_META_LOCAL_VERSION_MIN 1 /* oldest still read */
 #define SL_META_LOCAL_MAX_FILE (64u * 1024u * 1024u)
 #define SL_META_LOCAL_FILE "sluice.meta"
@@ -59,6 +72,7 @@ struct sl_meta_local_store {
     int n_topics;
     struct sl_meta_user_cred *creds; /* sorted by sl_meta__cmp_user_cred */
     int n_creds;
+    struct sl_acl_set *acls; /* one reference owned by the store; NULL: none */
 };
 
 /* Decodes a whole store file buf[0..len) (borrowed) of any version from
@@ -70,7 +84,8 @@ sl_err_t sl_meta_local_decode(const uint8_t *buf, size_t len, struct sl_meta_loc
                               char *err, size_t errlen);
 
 /* Encodes s (borrowed: has_secret set, topics sorted by name with configs
- * sorted by key, credentials sorted, each passing the checks of meta_int.h)
+ * sorted by key, credentials sorted, each passing the checks of meta_int.h,
+ * every ACL binding passing sl_acl_validate)
  * in format SL_META_LOCAL_VERSION into *out (new memory, caller frees; it
  * holds the secret and the keys, so wipe it first) of *outlen bytes. */
 void sl_meta_local_encode(const struct sl_meta_local_store *s, uint8_t **out, size_t *outlen);

@@ -26,36 +26,8 @@
 #include "core/logging.h"
 #include "meta/meta.h"
 #include "meta/meta_local.h"
+#include "meta_help.h"
 #include "test_help.h"
-
-static char dir[256];
-
-/* Creates a fresh empty data directory path (not the directory itself:
- * sl_meta_open_local must create it). */
-static void fresh_dir(void)
-{
-    char base[] = "/tmp/sl_test_meta_XXXXXX";
-    if (!mkdtemp(base))
-        abort();
-    snprintf(dir, sizeof dir, "%s/data", base);
-}
-
-static void rm_rf(const char *path)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "  cannot remove %s\n", path);
-}
-
-static void cleanup(void)
-{
-    char base[256];
-    snprintf(base, sizeof base, "%s", dir);
-    char *slash = strrchr(base, '/');
-    *slash = '\0';
-    rm_rf(base);
-}
 
 static sl_uuid_t uuid_of(int seed)
 {
@@ -67,10 +39,6 @@ static sl_uuid_t uuid_of(int seed)
     return u;
 }
 
-static void store_path(char *buf, size_t len, const char *file)
-{
-    snprintf(buf, len, "%s/meta/%s", dir, file);
-}
 
 /* A valid credential whose every byte depends on seed. The keys are filled
  * to SL_SCRAM_KEY_MAX and the salt array to SL_SCRAM_SALT_MAX whatever the
@@ -109,21 +77,6 @@ static bool cred_matches(const struct sl_scram_cred *got, const struct sl_scram_
     return true;
 }
 
-/* Reads the store file into a new buffer (caller frees), or NULL. */
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    buf[*len] = 0;
-    fclose(f);
-    return buf;
-}
 
 static void test_round_trip(void)
 {
@@ -261,8 +214,8 @@ static void test_modes(void)
     cleanup();
 }
 
-/* Opens a store with one topic and one credential, closes it and returns
- * its bytes. */
+/* Opens a store with one topic, one credential and one ACL binding, closes
+ * it and returns its bytes. */
 static uint8_t *make_store(size_t *len)
 {
     fresh_dir();
@@ -278,6 +231,11 @@ static uint8_t *make_store(size_t *len)
     struct sl_scram_cred c = mk_cred(SL_SCRAM_SHA512, 5);
     if (sl_meta_put_scram(m, "alice", &c) != SL_ERR_NONE)
         abort();
+    /* With an ACL, the file is not a valid store of any older version. */
+    struct sl_acl acl = {SL_ACL_RES_TOPIC, SL_ACL_PAT_LITERAL, SL_ACL_OP_READ, SL_ACL_PERM_ALLOW,
+                         "payments", "User:alice", "*"};
+    if (sl_meta_create_acls(m, &acl, 1) != SL_ERR_NONE)
+        abort();
     sl_meta_close(m);
     store_path(path, sizeof path, SL_META_LOCAL_FILE);
     FILE *f = fopen(path, "rb");
@@ -287,14 +245,6 @@ static uint8_t *make_store(size_t *len)
     return buf;
 }
 
-static void write_store(const uint8_t *p, size_t n)
-{
-    char path[512];
-    store_path(path, sizeof path, SL_META_LOCAL_FILE);
-    FILE *f = fopen(path, "wb");
-    fwrite(p, 1, n, f);
-    fclose(f);
-}
 
 /* Every single-byte change of the file is refused, naming the file. */
 static void test_corruption(void)
@@ -338,15 +288,15 @@ static void test_corruption(void)
     CHECK(strstr(err, "not a Sluice metadata file"));
     /* A newer format version says so; version 0 never existed. */
     memcpy(copy, orig, len);
-    copy[strlen("sluice-meta ")] = '3';
+    copy[strlen("sluice-meta ")] = '4';
     write_store(copy, len);
     CHECK(sl_meta_open_local(dir, &m, err, sizeof err) == SL_ERR__CORRUPT);
-    CHECK(strstr(err, "format version 3 is not supported (this build reads versions 1 to 2): "
+    CHECK(strstr(err, "format version 4 is not supported (this build reads versions 1 to 3): "
                       "written by a newer Sluice"));
     copy[strlen("sluice-meta ")] = '0';
     write_store(copy, len);
     CHECK(sl_meta_open_local(dir, &m, err, sizeof err) == SL_ERR__CORRUPT);
-    CHECK(strstr(err, "format version 0 is not supported (this build reads versions 1 to 2)."));
+    CHECK(strstr(err, "format version 0 is not supported (this build reads versions 1 to 3)."));
     /* The original still opens (the failed opens released the lock). */
     write_store(orig, len);
     CHECK(sl_meta_open_local(dir, &m, err, sizeof err) == SL_ERR_NONE);
@@ -452,32 +402,16 @@ static void test_lock(void)
     cleanup();
 }
 
-/* Builds a store file of format version ver around body (bodylen bytes)
- * with a correct header, into out (cap bytes). This is all the version-1
- * writer ever did, so it stands in for the old serializer. */
-static size_t frame_n(int ver, const char *body, size_t bl, uint8_t *out, size_t cap)
-{
-    int hn = snprintf((char *)out, cap, "sluice-meta %d %zu %08x\n", ver, bl,
-                      (unsigned)sl_crc32c(0, body, bl));
-    if ((size_t)hn + bl > cap)
-        abort();
-    memcpy(out + hn, body, bl);
-    return (size_t)hn + bl;
-}
 
-static size_t frame(int ver, const char *body, uint8_t *out, size_t cap)
-{
-    return frame_n(ver, body, strlen(body), out, cap);
-}
 
-#define SECRET_LINE "secret 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
 #define K32 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define K64 K32 K32
 #define TOPIC_A "topic a 0123456789abcdef0123456789abcdef 1\n"
 
 static void test_codec(void)
 {
-    /* Version-2 bodies: decode then encode gives back the same bytes. */
+    /* Bodies without ACLs are the same in versions 2 and 3: framed as the
+     * current version, decode then encode gives back the same bytes. */
     static const char *const good[] = {
         SECRET_LINE,
         SECRET_LINE TOPIC_A,
@@ -495,13 +429,13 @@ static void test_codec(void)
     uint8_t buf[2048];
     char err[256];
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        size_t n = frame(2, good[i], buf, sizeof buf);
+        size_t n = frame(SL_META_LOCAL_VERSION, good[i], buf, sizeof buf);
         struct sl_meta_local_store st;
         sl_err_t rc = sl_meta_local_decode(buf, n, &st, err, sizeof err);
         if (rc)
             fprintf(stderr, "  good %zu: %s\n", i, err);
         CHECK(rc == SL_ERR_NONE);
-        CHECK_EQ_INT(st.version, 2);
+        CHECK_EQ_INT(st.version, SL_META_LOCAL_VERSION);
         CHECK(st.has_secret && st.secret[0] == 0 && st.secret[31] == 0x1f);
         uint8_t *enc;
         size_t encn;
@@ -528,7 +462,7 @@ static void test_codec(void)
         CHECK(strcmp(st.creds[4].user, "z\xc3\xb6" "e \n%") == 0);
         sl_meta_local_store_clear(&st);
     }
-    /* Version-1 bodies decode (no secret), and encode as version 2 with the
+    /* Version-1 bodies decode (no secret), and encode as version 3 with the
      * secret line first and the same records after it. */
     static const char *const good1[] = {"", TOPIC_A, TOPIC_A "config %2D -\nconfig k %2D\n"};
     for (size_t i = 0; i < sizeof good1 / sizeof good1[0]; i++) {
@@ -548,7 +482,7 @@ static void test_codec(void)
         char want[512];
         snprintf(want, sizeof want, "%s%s", SECRET_LINE, good1[i]);
         uint8_t wbuf[1024];
-        size_t wn = frame(2, want, wbuf, sizeof wbuf);
+        size_t wn = frame(SL_META_LOCAL_VERSION, want, wbuf, sizeof wbuf);
         CHECK(encn == wn && memcmp(enc, wbuf, wn) == 0);
         free(enc);
         sl_meta_local_store_clear(&st);
@@ -1018,21 +952,10 @@ static void write_v1(void)
     write_store(buf, frame(1, V1_BODY, buf, sizeof buf));
 }
 
-static bool file_is_version(int ver)
-{
-    char path[512], head[32];
-    store_path(path, sizeof path, SL_META_LOCAL_FILE);
-    size_t len;
-    uint8_t *b = read_file(path, &len);
-    snprintf(head, sizeof head, "sluice-meta %d ", ver);
-    bool ok = b && len > strlen(head) && memcmp(b, head, strlen(head)) == 0;
-    free(b);
-    return ok;
-}
 
 /* A store of format version 1 loads; opening does not rewrite it; the next
- * change (or the first sl_meta_auth_secret) upgrades it to version 2 with
- * a secret that stays the same afterwards. */
+ * change (or the first sl_meta_auth_secret) upgrades it to the current
+ * version with a secret that stays the same afterwards. */
 static void test_upgrade(void)
 {
     fresh_dir();
@@ -1066,7 +989,7 @@ static void test_upgrade(void)
     CHECK(sl_meta_open_local(dir, &m, err, sizeof err) == SL_ERR_NONE);
     struct sl_scram_cred c = mk_cred(SL_SCRAM_SHA256, 4);
     CHECK(sl_meta_put_scram(m, "alice", &c) == SL_ERR_NONE);
-    CHECK(file_is_version(2));
+    CHECK(file_is_version(SL_META_LOCAL_VERSION));
     struct stat st;
     CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
     uint8_t s1[SL_META_SECRET_LEN], s2[SL_META_SECRET_LEN];
@@ -1087,7 +1010,7 @@ static void test_upgrade(void)
     write_v1();
     CHECK(sl_meta_open_local(dir, &m, err, sizeof err) == SL_ERR_NONE);
     CHECK(sl_meta_delete_topic(m, "payments") == SL_ERR_NONE);
-    CHECK(file_is_version(2));
+    CHECK(file_is_version(SL_META_LOCAL_VERSION));
     CHECK(sl_meta_auth_secret(m, s1) == SL_ERR_NONE);
     sl_meta_close(m);
     CHECK(sl_meta_open_local(dir, &m, err, sizeof err) == SL_ERR_NONE);
@@ -1108,7 +1031,7 @@ static void test_upgrade(void)
     CHECK(file_is_version(1));
     CHECK(rmdir(tmp) == 0);
     CHECK(sl_meta_auth_secret(m, s1) == SL_ERR_NONE);
-    CHECK(file_is_version(2));
+    CHECK(file_is_version(SL_META_LOCAL_VERSION));
     CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
     CHECK(sl_meta_auth_secret(m, s2) == SL_ERR_NONE); /* from memory */
     CHECK(memcmp(s1, s2, sizeof s1) == 0);
