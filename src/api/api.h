@@ -27,6 +27,10 @@ int sl_api_describe_cluster(struct sl_req *req);
 int sl_api_describe_user_scram_credentials(struct sl_req *req);
 int sl_api_alter_user_scram_credentials(struct sl_req *req);
 int sl_api_init_producer_id(struct sl_req *req);
+/* ACLs (acls.c). */
+int sl_api_describe_acls(struct sl_req *req);
+int sl_api_create_acls(struct sl_req *req);
+int sl_api_delete_acls(struct sl_req *req);
 /* Consumer groups (groups.c) and committed offsets (offsets.c): answered by
  * the group coordinator thread (src/group/coordinator.h), except
  * FindCoordinator. */

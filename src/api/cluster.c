@@ -2,12 +2,15 @@
  *
  * DescribeCluster (key 60, v0–2): this broker, the cluster id, itself as
  * controller. Only the broker endpoint type (1) exists here; asking for
- * controllers (2) gets UNSUPPORTED_ENDPOINT_TYPE as in Kafka.
+ * controllers (2) gets UNSUPPORTED_ENDPOINT_TYPE as in Kafka. Like Kafka,
+ * the basic answer needs no permission; the authorized-operations bitfield,
+ * when asked for, shows what the principal may do on the cluster.
  */
 #include "api/api.h"
 #include "api/util.h"
 #include "protocol/dispatch.h"
 #include "protocol/gen/describe_cluster.h"
+#include "security/authz/authorize.h"
 #include "server/broker.h"
 #include "sluice/err.h"
 
@@ -27,5 +30,8 @@ int sl_api_describe_cluster(struct sl_req *req)
     SL_ARR(req, resp->brokers, 1, sl_desc_DescribeClusterResponse_DescribeClusterBroker);
     resp->brokers.a[0].broker_id = b->cfg->node_id;
     sl_api_advertised(req, &resp->brokers.a[0].host, &resp->brokers.a[0].port);
+    if (body->include_cluster_authorized_operations)
+        resp->cluster_authorized_operations =
+            sl_authz_ops_bitfield(req, SL_ACL_RES_CLUSTER, SL_STR_LIT(SL_ACL_CLUSTER_NAME));
     return SL_HANDLER_DONE;
 }

@@ -6,6 +6,9 @@
  * "") is described from the broker's static configuration, and changing it
  * at run time is refused with INVALID_REQUEST until dynamic broker
  * configuration exists. BROKER_LOGGER (8) describes as empty.
+ *
+ * Authorization: DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic (29), on the
+ * cluster for the broker and its loggers (31), on the group (30).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include "protocol/gen/alter_configs.h"
 #include "protocol/gen/describe_configs.h"
 #include "protocol/gen/incremental_alter_configs.h"
+#include "security/authz/authorize.h"
 #include "server/broker.h"
 #include "server/registry.h"
 #include "sluice/err.h"
@@ -25,6 +29,43 @@
 #define RES_TOPIC 2
 #define RES_BROKER 4
 #define RES_BROKER_LOGGER 8
+#define RES_GROUP 32
+
+/* The configuration resource may be described (op DESCRIBE_CONFIGS) or
+ * changed (ALTER_CONFIGS) by this principal: topics need op on the topic
+ * (29), the broker and its loggers op on the cluster (31), groups op on the
+ * group (30). Other types pass (their own error follows). */
+static bool config_allowed(struct sl_req *req, int8_t type, sl_str_t name, int op, int16_t *code,
+                           sl_str_t *msg)
+{
+    int res;
+    int16_t err;
+    switch (type) {
+    case RES_TOPIC:
+        res = SL_ACL_RES_TOPIC;
+        err = SL_ERR_TOPIC_AUTHORIZATION_FAILED;
+        break;
+    case RES_BROKER:
+    case RES_BROKER_LOGGER:
+        if (sl_authz_cluster(req, op))
+            return true;
+        *code = SL_ERR_CLUSTER_AUTHORIZATION_FAILED;
+        *msg = sl_api_str(req, "Cluster authorization failed.");
+        return false;
+    case RES_GROUP:
+        res = SL_ACL_RES_GROUP;
+        err = SL_ERR_GROUP_AUTHORIZATION_FAILED;
+        break;
+    default:
+        return true;
+    }
+    if (sl_authz(req, op, res, name))
+        return true;
+    *code = err;
+    *msg = sl_api_str(req, err == SL_ERR_TOPIC_AUTHORIZATION_FAILED ? "Topic authorization failed."
+                                                                    : "Group authorization failed.");
+    return false;
+}
 
 /* ---- DescribeConfigs ---- */
 
@@ -140,6 +181,9 @@ int sl_api_describe_configs(struct sl_req *req)
         r->resource_type = q->resource_type;
         r->resource_name = q->resource_name;
         r->error_message = SL_STR_NULL;
+        if (!config_allowed(req, q->resource_type, q->resource_name, SL_ACL_OP_DESCRIBE_CONFIGS,
+                            &r->error_code, &r->error_message))
+            continue;
         struct describe_ctx dc = {req, q, r, body->include_synonyms, body->include_documentation,
                                   true, 0, b->cfg, NULL, 0, false};
         if (q->resource_type == RES_TOPIC) {
@@ -295,6 +339,9 @@ int sl_api_alter_configs(struct sl_req *req)
         r->resource_type = q->resource_type;
         r->resource_name = q->resource_name;
         r->error_message = SL_STR_NULL;
+        if (!config_allowed(req, q->resource_type, q->resource_name, SL_ACL_OP_ALTER_CONFIGS,
+                            &r->error_code, &r->error_message))
+            continue;
         if (!topic_resource(req, q->resource_type, &r->error_code, &r->error_message))
             continue;
         struct kvset s = {0};
@@ -330,6 +377,9 @@ int sl_api_incremental_alter_configs(struct sl_req *req)
         r->resource_type = q->resource_type;
         r->resource_name = q->resource_name;
         r->error_message = SL_STR_NULL;
+        if (!config_allowed(req, q->resource_type, q->resource_name, SL_ACL_OP_ALTER_CONFIGS,
+                            &r->error_code, &r->error_message))
+            continue;
         if (!topic_resource(req, q->resource_type, &r->error_code, &r->error_message))
             continue;
         struct sl_topic *t = sl_registry_get(req->broker, q->resource_name);

@@ -29,6 +29,7 @@
 #include "net/netloop.h"
 #include "protocol/dispatch.h"
 #include "protocol/gen/fetch.h"
+#include "security/authz/authorize.h"
 #include "server/broker.h"
 #include "server/registry.h"
 #include "sluice/err.h"
@@ -44,6 +45,7 @@ struct plan_part {
 struct plan_topic {
     sl_str_t name;          /* arena copy */
     struct sl_topic *t;     /* referenced, or NULL */
+    bool denied;            /* no READ on it: TOPIC_AUTHORIZATION_FAILED */
     int32_t n;
     struct plan_part *parts;
 };
@@ -112,8 +114,9 @@ static int64_t run_plan(struct sl_req *req, struct plan *pl, bool *has_error)
             rp->records = (sl_records_t){(const uint8_t *)"", 0, NULL};
             rp->aborted_transactions.n = 0;
             rp->preferred_read_replica = -1;
-            if (!pt->t || pp->partition < 0 || pp->partition >= pt->t->n_parts) {
-                rp->error_code = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            if (pt->denied || !pt->t || pp->partition < 0 || pp->partition >= pt->t->n_parts) {
+                rp->error_code = pt->denied ? SL_ERR_TOPIC_AUTHORIZATION_FAILED
+                                            : SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 rp->high_watermark = rp->last_stable_offset = rp->log_start_offset = -1;
                 *has_error = true;
                 continue;
@@ -291,7 +294,9 @@ int sl_api_fetch(struct sl_req *req)
         struct FetchRequest_FetchTopic *ft = &body->topics.a[i];
         struct plan_topic *pt = &pl->topics[i];
         pt->name = sl_api_str_dup(req, ft->topic);
-        pt->t = sl_registry_get(req->broker, ft->topic);
+        /* READ on the topic, before its existence is looked at. */
+        pt->denied = !sl_authz(req, SL_ACL_OP_READ, SL_ACL_RES_TOPIC, ft->topic);
+        pt->t = pt->denied ? NULL : sl_registry_get(req->broker, ft->topic);
         pt->n = ft->partitions.n > 0 ? ft->partitions.n : 0;
         pt->parts = sl_arena_alloc(&req->arena, sizeof(*pt->parts) * (size_t)(pt->n ? pt->n : 1));
         for (int32_t j = 0; j < pt->n; j++) {

@@ -7,12 +7,15 @@
  * idempotent producers). Transactional ids need the transaction
  * coordinator, which does not exist yet: such requests are answered
  * UNSUPPORTED_VERSION, which clients report at once instead of retrying.
- * The IDEMPOTENT_WRITE check of KIP-679 belongs here once ACLs exist.
+ * Authorization: WRITE on a transactional id (53); an idempotent producer
+ * needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679),
+ * else CLUSTER_AUTHORIZATION_FAILED.
  */
 #include "api/api.h"
 #include "api/util.h"
 #include "protocol/dispatch.h"
 #include "protocol/gen/init_producer_id.h"
+#include "security/authz/authorize.h"
 #include "server/broker.h"
 #include "server/producer_ids.h"
 #include "sluice/err.h"
@@ -24,7 +27,14 @@ int sl_api_init_producer_id(struct sl_req *req)
     resp->producer_id = -1;
     resp->producer_epoch = -1;
     if (body->transactional_id.len > 0) {
-        resp->error_code = SL_ERR_UNSUPPORTED_VERSION;
+        resp->error_code =
+            sl_authz(req, SL_ACL_OP_WRITE, SL_ACL_RES_TRANSACTIONAL_ID, body->transactional_id)
+                ? SL_ERR_UNSUPPORTED_VERSION
+                : SL_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        return SL_HANDLER_DONE;
+    }
+    if (!sl_authz_idempotent_write(req)) {
+        resp->error_code = SL_ERR_CLUSTER_AUTHORIZATION_FAILED;
         return SL_HANDLER_DONE;
     }
     int64_t id = sl_pid_alloc_next(req->broker->pids);

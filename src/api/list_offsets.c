@@ -6,13 +6,15 @@
  * timestamp finds the first offset whose batch holds a timestamp at or
  * after it (-1, -1 when none). With no transactions yet, read_committed
  * sees the same end as read_uncommitted. This single node's leader epoch
- * is always 0.
+ * is always 0. Both need DESCRIBE on each topic (TOPIC_AUTHORIZATION_FAILED
+ * for its partitions otherwise, existence not revealed).
  */
 #include "api/api.h"
 #include "api/util.h"
 #include "protocol/dispatch.h"
 #include "protocol/gen/list_offsets.h"
 #include "protocol/gen/offset_for_leader_epoch.h"
+#include "security/authz/authorize.h"
 #include "server/broker.h"
 #include "server/registry.h"
 #include "sluice/err.h"
@@ -64,7 +66,8 @@ int sl_api_list_offsets(struct sl_req *req)
         struct ListOffsetsRequest_ListOffsetsTopic *qt = &body->topics.a[i];
         struct ListOffsetsResponse_ListOffsetsTopicResponse *rt = &resp->topics.a[i];
         rt->name = qt->name;
-        struct sl_topic *t = sl_registry_get(req->broker, qt->name);
+        bool denied = !sl_authz(req, SL_ACL_OP_DESCRIBE, SL_ACL_RES_TOPIC, qt->name);
+        struct sl_topic *t = denied ? NULL : sl_registry_get(req->broker, qt->name);
         int32_t np = qt->partitions.n > 0 ? qt->partitions.n : 0;
         SL_ARR(req, rt->partitions, np, sl_desc_ListOffsetsResponse_ListOffsetsPartitionResponse);
         for (int32_t j = 0; j < np; j++) {
@@ -72,7 +75,8 @@ int sl_api_list_offsets(struct sl_req *req)
             struct ListOffsetsResponse_ListOffsetsPartitionResponse *rp = &rt->partitions.a[j];
             rp->partition_index = qp->partition_index;
             if (!t || qp->partition_index < 0 || qp->partition_index >= t->n_parts) {
-                rp->error_code = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                rp->error_code = denied ? SL_ERR_TOPIC_AUTHORIZATION_FAILED
+                                        : SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
             rp->error_code = check_epoch(qp->current_leader_epoch);
@@ -94,7 +98,8 @@ int sl_api_offset_for_leader_epoch(struct sl_req *req)
         struct OffsetForLeaderEpochRequest_OffsetForLeaderTopic *qt = &body->topics.a[i];
         struct OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult *rt = &resp->topics.a[i];
         rt->topic = qt->topic;
-        struct sl_topic *t = sl_registry_get(req->broker, qt->topic);
+        bool denied = !sl_authz(req, SL_ACL_OP_DESCRIBE, SL_ACL_RES_TOPIC, qt->topic);
+        struct sl_topic *t = denied ? NULL : sl_registry_get(req->broker, qt->topic);
         int32_t np = qt->partitions.n > 0 ? qt->partitions.n : 0;
         SL_ARR(req, rt->partitions, np, sl_desc_OffsetForLeaderEpochResponse_EpochEndOffset);
         for (int32_t j = 0; j < np; j++) {
@@ -102,7 +107,8 @@ int sl_api_offset_for_leader_epoch(struct sl_req *req)
             struct OffsetForLeaderEpochResponse_EpochEndOffset *rp = &rt->partitions.a[j];
             rp->partition = qp->partition;
             if (!t || qp->partition < 0 || qp->partition >= t->n_parts) {
-                rp->error_code = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                rp->error_code = denied ? SL_ERR_TOPIC_AUTHORIZATION_FAILED
+                                        : SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
             rp->error_code = check_epoch(qp->current_leader_epoch);

@@ -7,6 +7,11 @@
  * when auto.create.topics.enable and the request allow it (v4+ flag;
  * before v4 always allowed, as in Kafka), and is returned ready at once
  * since creation here is synchronous.
+ *
+ * Authorization (PROTOCOL.md §5.3): a listing of all topics leaves out
+ * those the principal may not DESCRIBE; a named topic without DESCRIBE is
+ * TOPIC_AUTHORIZATION_FAILED with a zero id, existence not revealed;
+ * auto-creation also needs CREATE on the cluster or on the topic.
  */
 #include <string.h>
 
@@ -17,6 +22,7 @@
 #include "net/netloop.h"
 #include "protocol/dispatch.h"
 #include "protocol/gen/metadata.h"
+#include "security/authz/authorize.h"
 #include "server/broker.h"
 #include "server/registry.h"
 #include "sluice/err.h"
@@ -38,8 +44,12 @@ void sl_api_advertised(struct sl_req *req, sl_str_t *host, int32_t *port)
 }
 
 static void fill_topic(struct sl_req *req, struct MetadataResponse_MetadataResponseTopic *rt,
-                       const struct sl_topic *t)
+                       const struct sl_topic *t, bool with_ops)
 {
+    if (with_ops) {
+        sl_str_t name = {t->name, (int32_t)strlen(t->name)};
+        rt->topic_authorized_operations = sl_authz_ops_bitfield(req, SL_ACL_RES_TOPIC, name);
+    }
     int32_t node = req->broker->cfg->node_id;
     rt->error_code = SL_ERR_NONE;
     rt->name = sl_api_str(req, t->name);
@@ -66,6 +76,7 @@ int sl_api_metadata(struct sl_req *req)
     struct MetadataResponse *resp = req->resp;
     struct sl_broker *b = req->broker;
     int16_t ver = req->hdr.api_version;
+    bool with_ops = ver >= 8 && body->include_topic_authorized_operations;
 
     SL_ARR(req, resp->brokers, 1, sl_desc_MetadataResponse_MetadataResponseBroker);
     resp->brokers.a[0].node_id = b->cfg->node_id;
@@ -74,18 +85,29 @@ int sl_api_metadata(struct sl_req *req)
     resp->cluster_id = sl_api_str(req, b->cluster_id);
     resp->controller_id = b->cfg->node_id;
 
+    if (ver >= 8 && ver <= 10 && body->include_cluster_authorized_operations)
+        resp->cluster_authorized_operations =
+            sl_authz_ops_bitfield(req, SL_ACL_RES_CLUSTER, SL_STR_LIT(SL_ACL_CLUSTER_NAME));
+
     bool all = body->topics.n < 0 || (ver == 0 && body->topics.n == 0);
     if (all) {
+        /* Topics the principal may not describe are left out, silently. */
         struct sl_topic **ts;
         int n = sl_registry_list(b, &ts);
         SL_ARR(req, resp->topics, n, sl_desc_MetadataResponse_MetadataResponseTopic);
-        for (int i = 0; i < n; i++)
-            fill_topic(req, &resp->topics.a[i], ts[i]);
+        int32_t k = 0;
+        for (int i = 0; i < n; i++) {
+            sl_str_t name = {ts[i]->name, (int32_t)strlen(ts[i]->name)};
+            if (sl_authz_quiet(req, SL_ACL_OP_DESCRIBE, SL_ACL_RES_TOPIC, name))
+                fill_topic(req, &resp->topics.a[k++], ts[i], with_ops);
+        }
+        resp->topics.n = k;
         sl_registry_list_free(ts, n);
         return SL_HANDLER_DONE;
     }
 
     bool auto_create = b->cfg->auto_create_topics_enable && (ver < 4 || body->allow_auto_topic_creation);
+    bool may_create_any = false, create_checked = false;
     SL_ARR(req, resp->topics, body->topics.n, sl_desc_MetadataResponse_MetadataResponseTopic);
     for (int32_t i = 0; i < body->topics.n; i++) {
         struct MetadataRequest_MetadataRequestTopic *qt = &body->topics.a[i];
@@ -99,8 +121,20 @@ int sl_api_metadata(struct sl_req *req)
                 rt->error_code = SL_ERR_UNKNOWN_TOPIC_ID;
                 continue;
             }
+            /* Ids are not secret; names are: 29 with the id, no name. */
+            sl_str_t tn = {t->name, (int32_t)strlen(t->name)};
+            if (!sl_authz(req, SL_ACL_OP_DESCRIBE, SL_ACL_RES_TOPIC, tn)) {
+                rt->error_code = SL_ERR_TOPIC_AUTHORIZATION_FAILED;
+                sl_topic_unref(t);
+                continue;
+            }
         } else {
             rt->name = sl_api_str_dup(req, qt->name);
+            /* No DESCRIBE: 29 and a zero id, whether the topic exists or not. */
+            if (!sl_authz(req, SL_ACL_OP_DESCRIBE, SL_ACL_RES_TOPIC, qt->name)) {
+                rt->error_code = SL_ERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             t = sl_registry_get(b, qt->name);
             if (!t) {
                 if (sl_topic_name_invalid(qt->name)) {
@@ -109,6 +143,16 @@ int sl_api_metadata(struct sl_req *req)
                 }
                 if (!auto_create) {
                     rt->error_code = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                    continue;
+                }
+                /* Auto-creation needs CREATE on the cluster or the topic. */
+                if (!create_checked) {
+                    may_create_any = sl_authz_quiet(req, SL_ACL_OP_CREATE, SL_ACL_RES_CLUSTER,
+                                                    SL_STR_LIT(SL_ACL_CLUSTER_NAME));
+                    create_checked = true;
+                }
+                if (!may_create_any && !sl_authz(req, SL_ACL_OP_CREATE, SL_ACL_RES_TOPIC, qt->name)) {
+                    rt->error_code = SL_ERR_TOPIC_AUTHORIZATION_FAILED;
                     continue;
                 }
                 char msg[256];
@@ -125,7 +169,7 @@ int sl_api_metadata(struct sl_req *req)
                 }
             }
         }
-        fill_topic(req, rt, t);
+        fill_topic(req, rt, t, with_ops);
         sl_topic_unref(t);
     }
     return SL_HANDLER_DONE;

@@ -9,14 +9,21 @@
  * answered once its records are durable (fdatasync by the group-commit
  * flusher), like Produce with acks=all.
  *
- * Not here: authorization (READ Group + READ Topic, DESCRIBE for fetches)
- * arrives with ACLs.
+ * Authorization (PROTOCOL.md §5.2, §5.3): OffsetCommit READ on the group
+ * (30 on every partition), then READ on each topic (29 for its
+ * partitions, before its existence is looked at); OffsetDelete DELETE on
+ * the group, then READ on each topic; OffsetFetch DESCRIBE on each group
+ * (30 for the group) and DESCRIBE on each topic: 29 for partitions asked
+ * for by name, and topics left out silently when all were asked for.
  */
 #include "api/api.h"
 #include "api/util.h"
 #include "group/coordinator.h"
 #include "protocol/dispatch.h"
 #include "protocol/gen/offset_commit.h"
+#include "protocol/gen/offset_delete.h"
+#include "protocol/gen/offset_fetch.h"
+#include "security/authz/authorize.h"
 #include "server/broker.h"
 #include "server/registry.h"
 #include "sluice/err.h"
@@ -25,6 +32,10 @@ int sl_api_offset_commit(struct sl_req *req)
 {
     struct OffsetCommitRequest *body = req->body;
     struct sl_gop *op = sl_group_op_new(req, SL_GOP_OFFSET_COMMIT);
+    if (!sl_authz(req, SL_ACL_OP_READ, SL_ACL_RES_GROUP, body->group_id)) {
+        op->fail_err = SL_ERR_GROUP_AUTHORIZATION_FAILED;
+        return sl_group_op_submit(req, op);
+    }
     int32_t total = 0;
     for (int32_t i = 0; i < body->topics.n; i++)
         total += body->topics.a[i].partitions.n > 0 ? body->topics.a[i].partitions.n : 0;
@@ -33,10 +44,13 @@ int sl_api_offset_commit(struct sl_req *req)
     int32_t k = 0;
     for (int32_t i = 0; i < body->topics.n; i++) {
         struct OffsetCommitRequest_OffsetCommitRequestTopic *t = &body->topics.a[i];
-        struct sl_topic *topic = sl_registry_get(req->broker, t->name);
+        bool denied = !sl_authz(req, SL_ACL_OP_READ, SL_ACL_RES_TOPIC, t->name);
+        struct sl_topic *topic = denied ? NULL : sl_registry_get(req->broker, t->name);
         for (int32_t j = 0; j < t->partitions.n; j++, k++) {
             int32_t p = t->partitions.a[j].partition_index;
-            if (!topic || p < 0 || p >= topic->n_parts)
+            if (denied)
+                op->pre_err[k] = SL_ERR_TOPIC_AUTHORIZATION_FAILED;
+            else if (!topic || p < 0 || p >= topic->n_parts)
                 op->pre_err[k] = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         }
         sl_topic_unref(topic);
@@ -44,12 +58,90 @@ int sl_api_offset_commit(struct sl_req *req)
     return sl_group_op_submit(req, op);
 }
 
+/* The topics of one group's answer the principal may not describe: 29 on
+ * each partition when they were asked for by name, left out when all were
+ * asked for. Partition structs of both shapes (v0-7 and v8+) start with the
+ * same members, so one function serves both through these accessors. */
+#define FILTER_TOPICS(req, topics, all)                                                            \
+    do {                                                                                           \
+        int32_t k_ = 0;                                                                            \
+        for (int32_t i_ = 0; i_ < (topics).n; i_++) {                                              \
+            if (sl_authz_quiet(req, SL_ACL_OP_DESCRIBE, SL_ACL_RES_TOPIC, (topics).a[i_].name)) {  \
+                (topics).a[k_++] = (topics).a[i_];                                                 \
+                continue;                                                                          \
+            }                                                                                      \
+            if (all)                                                                               \
+                continue;                                                                          \
+            for (int32_t j_ = 0; j_ < (topics).a[i_].partitions.n; j_++) {                         \
+                (topics).a[i_].partitions.a[j_].committed_offset = -1;                             \
+                (topics).a[i_].partitions.a[j_].committed_leader_epoch = -1;                       \
+                (topics).a[i_].partitions.a[j_].metadata = SL_STR_EMPTY;                           \
+                (topics).a[i_].partitions.a[j_].error_code = SL_ERR_TOPIC_AUTHORIZATION_FAILED;    \
+            }                                                                                      \
+            (topics).a[k_++] = (topics).a[i_];                                                     \
+        }                                                                                          \
+        if ((topics).n > 0)                                                                        \
+            (topics).n = k_;                                                                       \
+    } while (0)
+
+/* arg: v0-7, (void *)1 when all topics were asked for; v8+, a bool per
+ * group in request order (in the request's arena). */
+static void fetch_post(struct sl_req *req, void *arg)
+{
+    struct OffsetFetchResponse *r = req->resp;
+    if (req->hdr.api_version < 8) {
+        if (r->error_code == SL_ERR_NONE)
+            FILTER_TOPICS(req, r->topics, arg != NULL);
+        return;
+    }
+    const bool *all = arg;
+    for (int32_t g = 0; g < r->groups.n; g++) {
+        struct OffsetFetchResponse_OffsetFetchResponseGroup *rg = &r->groups.a[g];
+        if (!sl_authz(req, SL_ACL_OP_DESCRIBE, SL_ACL_RES_GROUP, rg->group_id)) {
+            rg->error_code = SL_ERR_GROUP_AUTHORIZATION_FAILED;
+            rg->topics.n = 0;
+            continue;
+        }
+        if (rg->error_code == SL_ERR_NONE)
+            FILTER_TOPICS(req, rg->topics, all && all[g]);
+    }
+}
+
 int sl_api_offset_fetch(struct sl_req *req)
 {
-    return sl_group_op_submit(req, sl_group_op_new(req, SL_GOP_OFFSET_FETCH));
+    struct OffsetFetchRequest *body = req->body;
+    struct sl_gop *op = sl_group_op_new(req, SL_GOP_OFFSET_FETCH);
+    if (req->hdr.api_version < 8) {
+        if (!sl_authz(req, SL_ACL_OP_DESCRIBE, SL_ACL_RES_GROUP, body->group_id))
+            op->fail_err = SL_ERR_GROUP_AUTHORIZATION_FAILED;
+        return sl_group_op_submit_then(req, op, fetch_post, body->topics.n < 0 ? (void *)1 : NULL);
+    }
+    int32_t n = body->groups.n > 0 ? body->groups.n : 0;
+    bool *all = sl_arena_alloc(&req->arena, (size_t)(n > 0 ? n : 1));
+    for (int32_t g = 0; g < n; g++)
+        all[g] = body->groups.a[g].topics.n < 0;
+    return sl_group_op_submit_then(req, op, fetch_post, all);
 }
 
 int sl_api_offset_delete(struct sl_req *req)
 {
-    return sl_group_op_submit(req, sl_group_op_new(req, SL_GOP_OFFSET_DELETE));
+    struct OffsetDeleteRequest *body = req->body;
+    struct sl_gop *op = sl_group_op_new(req, SL_GOP_OFFSET_DELETE);
+    if (!sl_authz(req, SL_ACL_OP_DELETE, SL_ACL_RES_GROUP, body->group_id)) {
+        op->fail_err = SL_ERR_GROUP_AUTHORIZATION_FAILED;
+        return sl_group_op_submit(req, op);
+    }
+    int32_t total = 0;
+    for (int32_t i = 0; i < body->topics.n; i++)
+        total += body->topics.a[i].partitions.n > 0 ? body->topics.a[i].partitions.n : 0;
+    op->n_pre = total;
+    op->pre_err = sl_gmem_alloc(&op->mem, sizeof(*op->pre_err) * (size_t)(total > 0 ? total : 1));
+    int32_t k = 0;
+    for (int32_t i = 0; i < body->topics.n; i++) {
+        struct OffsetDeleteRequest_OffsetDeleteRequestTopic *t = &body->topics.a[i];
+        bool denied = !sl_authz(req, SL_ACL_OP_READ, SL_ACL_RES_TOPIC, t->name);
+        for (int32_t j = 0; j < t->partitions.n; j++, k++)
+            op->pre_err[k] = denied ? SL_ERR_TOPIC_AUTHORIZATION_FAILED : SL_ERR_NONE;
+    }
+    return sl_group_op_submit(req, op);
 }

@@ -12,6 +12,11 @@
  * storage/producer_state.h first; a retried batch is answered with its
  * original offsets and not written again.
  *
+ * Authorization (PROTOCOL.md §5.2): WRITE on each topic, before anything
+ * else about it (TOPIC_AUTHORIZATION_FAILED for its partitions); WRITE on
+ * the transactional id when one is given (the whole request fails with
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
+ *
  * acks=0: no response; any error closes the connection (the client has no
  * other way to learn of it). acks=1: answered after the write. acks=-1:
  * answered after group commit has made the batch durable (fdatasync):
@@ -28,6 +33,7 @@
 #include "net/netloop.h"
 #include "protocol/dispatch.h"
 #include "protocol/gen/produce.h"
+#include "security/authz/authorize.h"
 #include "server/broker.h"
 #include "server/registry.h"
 #include "sluice/err.h"
@@ -155,6 +161,10 @@ int sl_api_produce(struct sl_req *req)
     int16_t acks = body->acks;
     bool bad_acks = acks != 0 && acks != 1 && acks != -1;
     bool any_error = false, appended = false;
+    /* A transactional id needs WRITE on it for the whole request (53). */
+    bool txn_denied = body->transactional_id.len >= 0 &&
+                      !sl_authz(req, SL_ACL_OP_WRITE, SL_ACL_RES_TRANSACTIONAL_ID,
+                                body->transactional_id);
 
     SL_ARR(req, resp->responses, body->topic_data.n > 0 ? body->topic_data.n : 0,
            sl_desc_ProduceResponse_TopicProduceResponse);
@@ -164,7 +174,10 @@ int sl_api_produce(struct sl_req *req)
         rt->name = sl_api_str_dup(req, td->name);
         int32_t np = td->partition_data.n > 0 ? td->partition_data.n : 0;
         SL_ARR(req, rt->partition_responses, np, sl_desc_ProduceResponse_PartitionProduceResponse);
-        struct sl_topic *t = sl_registry_get(b, td->name);
+        /* WRITE on the topic comes before its existence, which a principal
+         * without it does not learn. */
+        bool denied = !txn_denied && !sl_authz(req, SL_ACL_OP_WRITE, SL_ACL_RES_TOPIC, td->name);
+        struct sl_topic *t = txn_denied || denied ? NULL : sl_registry_get(b, td->name);
         for (int32_t j = 0; j < np; j++) {
             struct ProduceRequest_PartitionProduceData *pd = &td->partition_data.a[j];
             struct ProduceResponse_PartitionProduceResponse *rp = &rt->partition_responses.a[j];
@@ -172,7 +185,11 @@ int sl_api_produce(struct sl_req *req)
             rp->base_offset = -1;
             /* Kafka's order: the partition must exist before acks is judged. */
             int16_t err;
-            if (!t || pd->index < 0 || pd->index >= t->n_parts)
+            if (txn_denied)
+                err = SL_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+            else if (denied)
+                err = SL_ERR_TOPIC_AUTHORIZATION_FAILED;
+            else if (!t || pd->index < 0 || pd->index >= t->n_parts)
                 err = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             else if (bad_acks)
                 err = SL_ERR_INVALID_REQUIRED_ACKS;

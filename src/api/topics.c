@@ -7,6 +7,12 @@
  * follow Kafka's (TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR,
  * INVALID_PARTITIONS, INVALID_CONFIG, duplicates in one request
  * INVALID_REQUEST, TOPIC_DELETION_DISABLED from DeleteTopics v3).
+ *
+ * Authorization (PROTOCOL.md §5.2, §5.3): CreateTopics needs CREATE on the
+ * cluster or the topic (DESCRIBE is not checked; DESCRIBE_CONFIGS decides
+ * whether the configs come back); DeleteTopics DELETE on the cluster, or
+ * DESCRIBE (else 29, existence hidden) and DELETE on the topic;
+ * CreatePartitions ALTER; DeleteRecords DELETE.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +27,7 @@
 #include "protocol/gen/create_topics.h"
 #include "protocol/gen/delete_records.h"
 #include "protocol/gen/delete_topics.h"
+#include "security/authz/authorize.h"
 #include "server/broker.h"
 #include "server/registry.h"
 #include "sluice/err.h"
@@ -110,6 +117,10 @@ int sl_api_create_topics(struct sl_req *req)
     int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
     SL_ARR(req, resp->topics, nt, sl_desc_CreateTopicsResponse_CreatableTopicResult);
     int32_t out = 0;
+    /* CREATE on the cluster covers every topic; else CREATE on each. */
+    bool may_create_any =
+        nt > 0 && sl_authz_quiet(req, SL_ACL_OP_CREATE, SL_ACL_RES_CLUSTER,
+                                 SL_STR_LIT(SL_ACL_CLUSTER_NAME));
     for (int32_t i = 0; i < nt; i++) {
         struct CreateTopicsRequest_CreatableTopic *qt = &body->topics.a[i];
         if (REPEATS_EARLIER(body->topics, i))
@@ -121,6 +132,10 @@ int sl_api_create_topics(struct sl_req *req)
         if (DUPLICATE_NAME(body->topics, i)) {
             SET_ERR(rt, SL_ERR_INVALID_REQUEST,
                     "Create topics request from client contains duplicate topic name");
+            continue;
+        }
+        if (!may_create_any && !sl_authz(req, SL_ACL_OP_CREATE, SL_ACL_RES_TOPIC, qt->name)) {
+            SET_ERR(rt, SL_ERR_TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
             continue;
         }
         int32_t partitions = qt->num_partitions;
@@ -191,6 +206,14 @@ int sl_api_create_topics(struct sl_req *req)
         rt->replication_factor = 1;
         if (t)
             rt->topic_id = t->id;
+        if (!sl_authz(req, SL_ACL_OP_DESCRIBE_CONFIGS, SL_ACL_RES_TOPIC, qt->name)) {
+            /* Created, but its configuration is not the caller's to see. */
+            rt->topic_config_error_code = SL_ERR_TOPIC_AUTHORIZATION_FAILED;
+            rt->num_partitions = -1;
+            rt->replication_factor = -1;
+            sl_topic_unref(t);
+            continue;
+        }
         int32_t count = 0;
         sl_topic_config_describe(b->cfg, kv, nc, count_cfg, &count);
         SL_ARR(req, rt->configs, count, sl_desc_CreateTopicsResponse_CreatableTopicConfigs);
@@ -213,10 +236,13 @@ int sl_api_delete_topics(struct sl_req *req)
     int32_t n = ver >= 6 ? (body->topics.n > 0 ? body->topics.n : 0)
                          : (body->topic_names.n > 0 ? body->topic_names.n : 0);
     SL_ARR(req, resp->responses, n, sl_desc_DeleteTopicsResponse_DeletableTopicResult);
+    bool may_delete_any = n > 0 && sl_authz_quiet(req, SL_ACL_OP_DELETE, SL_ACL_RES_CLUSTER,
+                                                  SL_STR_LIT(SL_ACL_CLUSTER_NAME));
     for (int32_t i = 0; i < n; i++) {
         struct DeleteTopicsResponse_DeletableTopicResult *rt = &resp->responses.a[i];
         rt->error_message = SL_STR_NULL;
         sl_str_t name;
+        bool by_id = false;
         if (ver >= 6) {
             struct DeleteTopicsRequest_DeleteTopicState *st = &body->topics.a[i];
             name = st->name;
@@ -229,12 +255,35 @@ int sl_api_delete_topics(struct sl_req *req)
                     continue;
                 }
                 name = sl_api_str(req, t->name);
+                by_id = true;
                 sl_topic_unref(t);
             }
         } else {
             name = body->topic_names.a[i];
         }
         rt->name = name;
+        /* DELETE on the cluster, or DESCRIBE and DELETE on the topic; without
+         * DESCRIBE the answer is 29 whether the topic exists or not. */
+        if (!may_delete_any) {
+            if (!sl_authz(req, SL_ACL_OP_DESCRIBE, SL_ACL_RES_TOPIC, name)) {
+                if (by_id)
+                    rt->name = SL_STR_NULL;
+                SET_ERR(rt, SL_ERR_TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
+                continue;
+            }
+            struct sl_topic *t = sl_registry_get(b, name);
+            bool exists = t != NULL;
+            sl_topic_unref(t);
+            if (!exists) {
+                SET_ERR(rt, SL_ERR_UNKNOWN_TOPIC_OR_PARTITION,
+                        "This server does not host this topic-partition.");
+                continue;
+            }
+            if (!sl_authz(req, SL_ACL_OP_DELETE, SL_ACL_RES_TOPIC, name)) {
+                SET_ERR(rt, SL_ERR_TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
+                continue;
+            }
+        }
         if (!b->cfg->delete_topic_enable) {
             if (ver >= 3)
                 SET_ERR(rt, SL_ERR_TOPIC_DELETION_DISABLED, "Topic deletion is disabled.");
@@ -275,6 +324,10 @@ int sl_api_create_partitions(struct sl_req *req)
             SET_ERR(rt, SL_ERR_INVALID_REQUEST, "Duplicate topic in request.");
             continue;
         }
+        if (!sl_authz(req, SL_ACL_OP_ALTER, SL_ACL_RES_TOPIC, qt->name)) {
+            SET_ERR(rt, SL_ERR_TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
+            continue;
+        }
         if (qt->assignments.n > 0) {
             bool ok = true;
             for (int32_t a = 0; a < qt->assignments.n && ok; a++)
@@ -307,7 +360,8 @@ int sl_api_delete_records(struct sl_req *req)
         struct DeleteRecordsRequest_DeleteRecordsTopic *qt = &body->topics.a[i];
         struct DeleteRecordsResponse_DeleteRecordsTopicResult *rt = &resp->topics.a[i];
         rt->name = qt->name;
-        struct sl_topic *t = sl_registry_get(req->broker, qt->name);
+        bool denied = !sl_authz(req, SL_ACL_OP_DELETE, SL_ACL_RES_TOPIC, qt->name);
+        struct sl_topic *t = denied ? NULL : sl_registry_get(req->broker, qt->name);
         int32_t np = qt->partitions.n > 0 ? qt->partitions.n : 0;
         SL_ARR(req, rt->partitions, np, sl_desc_DeleteRecordsResponse_DeleteRecordsPartitionResult);
         for (int32_t j = 0; j < np; j++) {
@@ -316,7 +370,8 @@ int sl_api_delete_records(struct sl_req *req)
             rp->partition_index = qp->partition_index;
             rp->low_watermark = -1;
             if (!t || qp->partition_index < 0 || qp->partition_index >= t->n_parts) {
-                rp->error_code = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                rp->error_code = denied ? SL_ERR_TOPIC_AUTHORIZATION_FAILED
+                                        : SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
             struct sl_log *log = t->logs[qp->partition_index];

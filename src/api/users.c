@@ -13,9 +13,9 @@
  * deleting or describing what does not exist RESOURCE_NOT_FOUND. One result
  * per user.
  *
- * Who may call: until ACLs exist (issue 6), only super.users (Kafka would
- * require ALTER / DESCRIBE on the cluster); everyone else gets
- * CLUSTER_AUTHORIZATION_FAILED.
+ * Who may call: DescribeUserScramCredentials needs DESCRIBE on the cluster,
+ * AlterUserScramCredentials ALTER (super users have both); everyone else
+ * gets CLUSTER_AUTHORIZATION_FAILED.
  */
 #include <stdlib.h>
 #include <openssl/crypto.h>
@@ -30,7 +30,7 @@
 #include "protocol/dispatch.h"
 #include "protocol/request.h"
 #include "security/authn/scram.h"
-#include "security/authz/super_users.h"
+#include "security/authz/authorize.h"
 #include "server/broker.h"
 #include "sluice/err.h"
 
@@ -82,7 +82,7 @@ int sl_api_alter_user_scram_credentials(struct sl_req *req)
     int nu = body->upsertions.n > 0 ? body->upsertions.n : 0;
     struct result *rs = sl_arena_alloc(&req->arena, sizeof *rs * (size_t)(nd + nu + 1));
     int nr = 0;
-    bool allowed = sl_super_user(b->cfg, req->conn->principal);
+    bool allowed = sl_authz_cluster(req, SL_ACL_OP_ALTER);
 
     /* Pass 1: validation, duplicates. */
     for (int i = 0; i < nd + nu; i++) {
@@ -201,7 +201,7 @@ int sl_api_describe_user_scram_credentials(struct sl_req *req)
     struct DescribeUserScramCredentialsRequest *body = req->body;
     struct DescribeUserScramCredentialsResponse *resp = req->resp;
     struct sl_broker *b = req->broker;
-    if (!sl_super_user(b->cfg, req->conn->principal)) {
+    if (!sl_authz_cluster(req, SL_ACL_OP_DESCRIBE)) {
         resp->error_code = SL_ERR_CLUSTER_AUTHORIZATION_FAILED;
         resp->error_message = SL_STR_LIT("Cluster authorization failed.");
         SL_ARR(req, resp->results, 0,

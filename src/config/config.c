@@ -263,6 +263,7 @@ static const char G_LOG[] = "Topics and logs";
 static const char G_GROUP[] = "Groups, offsets and transactions";
 static const char G_TLS[] = "TLS (per listener: listener.name.<name>.KEY)";
 static const char G_SASL[] = "SASL and users";
+static const char G_AUTHZ[] = "Authorization (ACLs)";
 static const char *const client_auth_values[] = {"none", "requested", "required", NULL};
 static const char G_COMPAT[] = "Accepted for compatibility";
 
@@ -463,9 +464,13 @@ const struct sl_config_row sl_config__rows[] = {
     {.name = "super.users", .kind = SL_CFG_K_STRING, .field = SL_CFG_F_STR, FLD(super_users),
      .def_doc = "(none)", .flags = SL_CFG_IMMUTABLE | SL_CFG_EMPTY_OK,
      .ktype = SL_CONFIG_TYPE_STRING, .check = check_super_users, .group = G_SASL,
-     .doc = "Principals allowed every operation, separated by semicolons (User:admin;User:ops). "
-            "Until ACLs exist (issue 6) they are the only principals that may describe or change "
-            "SCRAM credentials."},
+     .doc = "Principals allowed every operation whatever the ACLs say, separated by semicolons "
+            "(User:admin;User:ops)."},
+    {.name = "allow.everyone.if.no.acl.found", .kind = SL_CFG_K_BOOL, .field = SL_CFG_F_BOOL,
+     FLD(allow_everyone_if_no_acl_found), .def = "false", .flags = SL_CFG_IMMUTABLE,
+     .ktype = SL_CONFIG_TYPE_BOOLEAN, .group = G_AUTHZ,
+     .doc = "Allow every principal to act on a resource that no ACL mentions. Off (Sluice's "
+            "default, as Kafka's): only super users and what ACLs allow."},
 #undef TLS_ROW
 #undef TLS_FLAGS
 
@@ -647,7 +652,8 @@ static const char WHY_REPL[] = "replication between brokers is not supported yet
 static const char WHY_SEC[] = "this SASL setting is not supported, and Sluice refuses a security "
                               "setting it cannot honour";
 static const char WHY_JSSE[] = "Sluice does TLS with OpenSSL; Java SSL engine settings do not apply";
-static const char WHY_ACL[] = "authorization (ACLs) is not supported yet";
+static const char WHY_ACL[] = "Sluice's ACL authorizer is built in and always on (Kafka's "
+                             "StandardAuthorizer semantics); remove this key";
 static const char WHY_FLUSH[] = "Sluice syncs acks=all writes before acknowledging them and "
                                 "flushes other writes every sluice.log.flush.interval.ms";
 static const char WHY_CLEANER[] = "log compaction is not performed yet";
@@ -679,7 +685,6 @@ const struct sl_config_refused sl_config__refused[] = {
     {"sasl.client.callback.handler.class", 0, WHY_SEC},
     {"security.protocol", 0, WHY_SEC},
     {"authorizer.class.name", 0, WHY_ACL},
-    {"allow.everyone.if.no.acl.found", 0, WHY_ACL},
     {"log.flush.", 1, WHY_FLUSH},
     {"log.cleaner.", 1, WHY_CLEANER},
     {"metric.reporters", 0, WHY_METRICS},

@@ -126,6 +126,7 @@ struct sl_config {
     int32_t connection_failed_auth_delay_ms; /* connection.failed.authentication.delay.ms 100 */
     int32_t sasl_server_max_receive_size;   /* 524288: frame cap before authentication */
     bool sasl_plain_allow_cleartext;        /* sluice.sasl.plain.allow.cleartext, false */
+    bool allow_everyone_if_no_acl_found;    /* allow.everyone.if.no.acl.found, default false */
     char *super_users;                      /* super.users: User:a;User:b */
 
     /* listener.name.<name>.KEY overrides, in the order set. */

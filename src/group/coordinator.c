@@ -62,6 +62,8 @@ struct sl_group_nl {
 struct gpark {
     uint64_t id;
     enum sl_gop_kind kind;
+    void (*post)(struct sl_req *req, void *arg);
+    void *post_arg;
 };
 
 static atomic_uint_fast64_t next_op_id = 1;
@@ -79,6 +81,9 @@ static void deliver_task(void *arg)
          * before op is freed. */
         memcpy(req->resp, op->resp, op->resp_desc->size);
         req->cancel = NULL;
+        struct gpark *pk = req->hctx;
+        if (pk->post)
+            pk->post(req, pk->post_arg);
         sl_req_complete(req);
     }
     sl_gop_free(op);
@@ -117,6 +122,12 @@ struct sl_gop *sl_group_op_new(struct sl_req *req, enum sl_gop_kind kind)
 
 int sl_group_op_submit(struct sl_req *req, struct sl_gop *op)
 {
+    return sl_group_op_submit_then(req, op, NULL, NULL);
+}
+
+int sl_group_op_submit_then(struct sl_req *req, struct sl_gop *op,
+                            void (*post)(struct sl_req *req, void *arg), void *arg)
+{
     struct sl_netloop *nl = req->conn->nl;
     struct sl_group_coord *c = req->broker->group;
     if (!nl->group) {
@@ -129,11 +140,16 @@ int sl_group_op_submit(struct sl_req *req, struct sl_gop *op)
     struct gpark *pk = sl_arena_alloc(&req->arena, sizeof(*pk));
     pk->id = op->id;
     pk->kind = op->kind;
+    pk->post = post;
+    pk->post_arg = arg;
     req->hctx = pk;
     req->cancel = on_cancel;
     req->state = SL_REQ_PARKED;
     int st = c ? atomic_load(&c->state) : COORD_FAILED;
-    if (st == COORD_ACTIVE) {
+    if (op->fail_err) {
+        sl_gop_fail(op, op->fail_err);
+        sl_evloop_post(nl->el, deliver_task, op);
+    } else if (st == COORD_ACTIVE) {
         sl_evloop_post(c->el, process_task, op);
     } else {
         sl_gop_fail(op, st == COORD_LOADING ? SL_ERR_COORDINATOR_LOAD_IN_PROGRESS

@@ -47,13 +47,19 @@ void sl_group_coord_stop(struct sl_broker *b);
 
 /* Handler side (network thread): a new op of `kind` for req, carrying a
  * deep copy of req's decoded body and a default response of req's API, and
- * the client id and host. The handler may adjust it (op->pre_err) before
- * submitting. */
+ * the client id and host. The handler may adjust it (op->pre_err,
+ * op->fail_err) before submitting. */
 struct sl_gop *sl_group_op_new(struct sl_req *req, enum sl_gop_kind kind);
 
 /* Parks req and sends op (taken) to the coordinator, or, if the coordinator
  * is loading or unavailable, answers it with that error on a later turn of
  * the loop. Returns SL_ERR__DEFER for the handler to return. */
 int sl_group_op_submit(struct sl_req *req, struct sl_gop *op);
+
+/* The same, and post(req, arg) runs on the network thread once the answer is in
+ * req->resp, before it is encoded (read-only group APIs filter what the
+ * principal may not see there). */
+int sl_group_op_submit_then(struct sl_req *req, struct sl_gop *op,
+                            void (*post)(struct sl_req *req, void *arg), void *arg);
 
 #endif

@@ -67,10 +67,15 @@ struct sl_gop {
     const struct sl_msgdesc *resp_desc;
     sl_str_t client_id;     /* request header client id */
     sl_str_t client_host;   /* "/<ip>", as Kafka shows it */
-    /* OffsetCommit: per partition in request order (topics flattened), an
-     * error the handler already decided (UNKNOWN_TOPIC_OR_PARTITION), or 0. */
+    /* OffsetCommit and OffsetDelete: per partition in request order (topics
+     * flattened), DeleteGroups: per group, an error the handler already
+     * decided (UNKNOWN_TOPIC_OR_PARTITION, an authorization failure), or 0. */
     int16_t *pre_err;
     int32_t n_pre;
+    /* Set by the handler when the whole request is refused before it
+     * reaches the coordinator (GROUP_AUTHORIZATION_FAILED): answered with
+     * sl_gop_fail(op, fail_err) on the network thread. */
+    int16_t fail_err;
     uint64_t abandon_id;    /* SL_GOP_ABANDON: the op given up */
     struct sl_netloop *nl;  /* where the answer goes (coordinator.c) */
     /* Core-private. */

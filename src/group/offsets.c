@@ -475,6 +475,7 @@ void sl_gc__offset_delete(struct sl_gcore *gc, struct sl_gop *op)
     SL_GARR(mem, r->topics, nt, sl_desc_OffsetDeleteResponse_OffsetDeleteResponseTopic);
     struct sl_grec_list l;
     sl_gc__recs_init(&l);
+    int32_t k = 0;
     for (int32_t i = 0; i < nt; i++) {
         const struct OffsetDeleteRequest_OffsetDeleteRequestTopic *t = &rq->topics.a[i];
         struct OffsetDeleteResponse_OffsetDeleteResponseTopic *rt = &r->topics.a[i];
@@ -482,9 +483,14 @@ void sl_gc__offset_delete(struct sl_gcore *gc, struct sl_gop *op)
         int32_t np = t->partitions.n > 0 ? t->partitions.n : 0;
         SL_GARR(mem, rt->partitions, np, sl_desc_OffsetDeleteResponse_OffsetDeleteResponsePartition);
         bool subscribed = sl_gc__subscribed(g, t->name);
-        for (int32_t j = 0; j < np; j++) {
+        for (int32_t j = 0; j < np; j++, k++) {
             int32_t part = t->partitions.a[j].partition_index;
             rt->partitions.a[j].partition_index = part;
+            int16_t pre = op->pre_err && k < op->n_pre ? op->pre_err[k] : 0;
+            if (pre) {
+                rt->partitions.a[j].error_code = pre;
+                continue;
+            }
             if (subscribed) {
                 rt->partitions.a[j].error_code = SL_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
                 continue;
@@ -633,8 +639,10 @@ void sl_gc__delete_groups(struct sl_gcore *gc, struct sl_gop *op)
         sl_str_t id = rq->groups_names.a[i];
         r->results.a[i].group_id = id;
         struct sl_group *g = NULL;
-        int16_t err = SL_ERR_NONE;
-        if (id.len <= 0)
+        int16_t err = op->pre_err && i < op->n_pre ? op->pre_err[i] : SL_ERR_NONE;
+        if (err != SL_ERR_NONE)
+            ; /* decided by the handler (GROUP_AUTHORIZATION_FAILED) */
+        else if (id.len <= 0)
             err = SL_ERR_INVALID_GROUP_ID;
         else if (!(g = sl_gc__find(gc, id)) || g->state == SL_GSTATE_DEAD)
             err = SL_ERR_GROUP_ID_NOT_FOUND;

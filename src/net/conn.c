@@ -37,6 +37,7 @@
 #include "protocol/dispatch.h"
 #include "protocol/request.h"
 #include "security/authn/sasl_session.h"
+#include "security/authz/authorize.h"
 #include "server/broker.h"
 
 #define RBUF_INITIAL (64 * 1024)
@@ -115,6 +116,7 @@ void sl_conn_unref(struct sl_conn *c)
     if (--c->refs > 0)
         return;
     SL_ASSERT(c->state == SL_CONN_CLOSING);
+    sl_authz_cache_free(c);
     free(c->rbuf);
     free(c);
 }
@@ -143,7 +145,9 @@ void sl_conn_close(struct sl_conn *c, const char *why)
     atomic_fetch_sub(&nl->broker->n_conns, 1);
     /* Requests: parked ones are cancelled, finished ones dropped; those
      * waiting for an asynchronous result stay alive until it arrives
-     * (sl_req_async_end frees them since the connection is closing). */
+     * (sl_req_async_end frees them since the connection is closing), unless
+     * what they wait for is this loop's own timer, which their cancel hook
+     * stops (a timer would never fire once the loop is gone). */
     struct sl_req *r = c->q_head;
     c->q_head = c->q_tail = NULL;
     c->n_queued = 0;
@@ -155,7 +159,8 @@ void sl_conn_close(struct sl_conn *c, const char *why)
                 r->cancel(r);
             sl_req_free(r);
         } else if (r->state == SL_REQ_WAITING) {
-            /* freed by sl_req_async_end */
+            if (r->cancel)
+                r->cancel(r); /* ends its wait: sl_req_async_end frees it */
         } else {
             sl_req_free(r);
         }

@@ -26,6 +26,7 @@ struct sl_netloop;
 struct sl_req;
 struct sl_listener;
 struct sl_sasl_session;
+struct sl_authz_cache;
 
 enum sl_conn_state {
     SL_CONN_OPEN = 0,
@@ -62,6 +63,7 @@ struct sl_conn {
 
     uint32_t want;     /* events currently registered */
     uint32_t xprt_want; /* events the transport needs for its pending read or write */
+    struct sl_authz_cache *azc;   /* recent authorization decisions (security/authz) */
     struct sl_sasl_session *sasl; /* SASL listeners: the session gate (security/authn) */
     bool close_when_flushed;      /* close once every queued response has been sent */
     int64_t handshake_deadline_ms; /* transport handshake must finish by then; 0: none */

@@ -16,41 +16,52 @@
 #include "protocol/gen/apis.h"
 #include "protocol/request.h"
 #include "security/authn/sasl_session.h"
+#include "security/authz/acl.h"
+
+/* The authorization check each API makes (its primary one: handlers check
+ * per resource, and some add others, PROTOCOL.md §5.2). AZ_NONE only for
+ * the APIs Kafka does not authorize; test_dispatch_authz fails for a row
+ * that declares nothing. */
+#define AZ(op, res) .az_op = SL_ACL_OP_##op, .az_res = SL_ACL_RES_##res
+#define AZ_NONE .az_op = SL_ACL_OP_UNKNOWN, .az_res = SL_ACL_RES_UNKNOWN, .az_none = true
 
 /* Keep in key order. */
 static const struct sl_api_row rows[] = {
-    {SL_API_PRODUCE, 0, 11, 3, sl_api_produce, false, "produce"},
-    {SL_API_FETCH, 4, 12, 4, sl_api_fetch, false, "fetch"},
-    {SL_API_LIST_OFFSETS, 1, 7, 1, sl_api_list_offsets, false, "describe"},
-    {SL_API_METADATA, 0, 12, 0, sl_api_metadata, false, "describe"},
-    {SL_API_OFFSET_COMMIT, 2, 9, 2, sl_api_offset_commit, false, "change"},
-    {SL_API_OFFSET_FETCH, 1, 9, 1, sl_api_offset_fetch, false, "describe"},
-    {SL_API_FIND_COORDINATOR, 0, 6, 0, sl_api_find_coordinator, false, "describe"},
-    {SL_API_JOIN_GROUP, 0, 9, 0, sl_api_join_group, false, "group"},
-    {SL_API_HEARTBEAT, 0, 4, 0, sl_api_heartbeat, false, "group"},
-    {SL_API_LEAVE_GROUP, 0, 5, 0, sl_api_leave_group, false, "group"},
-    {SL_API_SYNC_GROUP, 0, 5, 0, sl_api_sync_group, false, "group"},
-    {SL_API_DESCRIBE_GROUPS, 0, 6, 0, sl_api_describe_groups, false, "describe"},
-    {SL_API_LIST_GROUPS, 0, 5, 0, sl_api_list_groups, false, "describe"},
-    {SL_API_SASL_HANDSHAKE, 0, 1, 0, sl_api_sasl_handshake, true, "authn"},
-    {SL_API_API_VERSIONS, 0, 4, 0, sl_api_api_versions, true, "none"},
-    {SL_API_CREATE_TOPICS, 2, 7, 2, sl_api_create_topics, false, "change"},
-    {SL_API_DELETE_TOPICS, 1, 6, 1, sl_api_delete_topics, false, "change"},
-    {SL_API_DELETE_RECORDS, 0, 2, 0, sl_api_delete_records, false, "change"},
-    {SL_API_INIT_PRODUCER_ID, 0, 5, 0, sl_api_init_producer_id, false, "change"},
-    {SL_API_OFFSET_FOR_LEADER_EPOCH, 2, 4, 2, sl_api_offset_for_leader_epoch, false, "describe"},
-    {SL_API_DESCRIBE_CONFIGS, 1, 4, 1, sl_api_describe_configs, false, "describe"},
-    {SL_API_ALTER_CONFIGS, 0, 2, 0, sl_api_alter_configs, false, "change"},
-    {SL_API_SASL_AUTHENTICATE, 0, 2, 0, sl_api_sasl_authenticate, true, "authn"},
-    {SL_API_CREATE_PARTITIONS, 0, 3, 0, sl_api_create_partitions, false, "change"},
-    {SL_API_DELETE_GROUPS, 0, 2, 0, sl_api_delete_groups, false, "change"},
-    {SL_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, 0, sl_api_incremental_alter_configs, false, "change"},
-    {SL_API_OFFSET_DELETE, 0, 0, 0, sl_api_offset_delete, false, "change"},
+    {SL_API_PRODUCE, 0, 11, 3, sl_api_produce, false, "produce", AZ(WRITE, TOPIC)},
+    {SL_API_FETCH, 4, 12, 4, sl_api_fetch, false, "fetch", AZ(READ, TOPIC)},
+    {SL_API_LIST_OFFSETS, 1, 7, 1, sl_api_list_offsets, false, "describe", AZ(DESCRIBE, TOPIC)},
+    {SL_API_METADATA, 0, 12, 0, sl_api_metadata, false, "describe", AZ(DESCRIBE, TOPIC)},
+    {SL_API_OFFSET_COMMIT, 2, 9, 2, sl_api_offset_commit, false, "change", AZ(READ, GROUP)},
+    {SL_API_OFFSET_FETCH, 1, 9, 1, sl_api_offset_fetch, false, "describe", AZ(DESCRIBE, GROUP)},
+    {SL_API_FIND_COORDINATOR, 0, 6, 0, sl_api_find_coordinator, false, "describe", AZ(DESCRIBE, GROUP)},
+    {SL_API_JOIN_GROUP, 0, 9, 0, sl_api_join_group, false, "group", AZ(READ, GROUP)},
+    {SL_API_HEARTBEAT, 0, 4, 0, sl_api_heartbeat, false, "group", AZ(READ, GROUP)},
+    {SL_API_LEAVE_GROUP, 0, 5, 0, sl_api_leave_group, false, "group", AZ(READ, GROUP)},
+    {SL_API_SYNC_GROUP, 0, 5, 0, sl_api_sync_group, false, "group", AZ(READ, GROUP)},
+    {SL_API_DESCRIBE_GROUPS, 0, 6, 0, sl_api_describe_groups, false, "describe", AZ(DESCRIBE, GROUP)},
+    {SL_API_LIST_GROUPS, 0, 5, 0, sl_api_list_groups, false, "describe", AZ(DESCRIBE, GROUP)},
+    {SL_API_SASL_HANDSHAKE, 0, 1, 0, sl_api_sasl_handshake, true, "authn", AZ_NONE},
+    {SL_API_API_VERSIONS, 0, 4, 0, sl_api_api_versions, true, "none", AZ_NONE},
+    {SL_API_CREATE_TOPICS, 2, 7, 2, sl_api_create_topics, false, "change", AZ(CREATE, TOPIC)},
+    {SL_API_DELETE_TOPICS, 1, 6, 1, sl_api_delete_topics, false, "change", AZ(DELETE, TOPIC)},
+    {SL_API_DELETE_RECORDS, 0, 2, 0, sl_api_delete_records, false, "change", AZ(DELETE, TOPIC)},
+    {SL_API_INIT_PRODUCER_ID, 0, 5, 0, sl_api_init_producer_id, false, "change", AZ(IDEMPOTENT_WRITE, CLUSTER)},
+    {SL_API_OFFSET_FOR_LEADER_EPOCH, 2, 4, 2, sl_api_offset_for_leader_epoch, false, "describe", AZ(DESCRIBE, TOPIC)},
+    {SL_API_DESCRIBE_ACLS, 1, 3, 1, sl_api_describe_acls, false, "describe", AZ(DESCRIBE, CLUSTER)},
+    {SL_API_CREATE_ACLS, 1, 3, 1, sl_api_create_acls, false, "change", AZ(ALTER, CLUSTER)},
+    {SL_API_DELETE_ACLS, 1, 3, 1, sl_api_delete_acls, false, "change", AZ(ALTER, CLUSTER)},
+    {SL_API_DESCRIBE_CONFIGS, 1, 4, 1, sl_api_describe_configs, false, "describe", AZ(DESCRIBE_CONFIGS, TOPIC)},
+    {SL_API_ALTER_CONFIGS, 0, 2, 0, sl_api_alter_configs, false, "change", AZ(ALTER_CONFIGS, TOPIC)},
+    {SL_API_SASL_AUTHENTICATE, 0, 2, 0, sl_api_sasl_authenticate, true, "authn", AZ_NONE},
+    {SL_API_CREATE_PARTITIONS, 0, 3, 0, sl_api_create_partitions, false, "change", AZ(ALTER, TOPIC)},
+    {SL_API_DELETE_GROUPS, 0, 2, 0, sl_api_delete_groups, false, "change", AZ(DELETE, GROUP)},
+    {SL_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, 0, sl_api_incremental_alter_configs, false, "change", AZ(ALTER_CONFIGS, TOPIC)},
+    {SL_API_OFFSET_DELETE, 0, 0, 0, sl_api_offset_delete, false, "change", AZ(DELETE, GROUP)},
     {SL_API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0, 0, sl_api_describe_user_scram_credentials,
-     false, "describe"},
+     false, "describe", AZ(DESCRIBE, CLUSTER)},
     {SL_API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0, 0, sl_api_alter_user_scram_credentials, false,
-     "change"},
-    {SL_API_DESCRIBE_CLUSTER, 0, 2, 0, sl_api_describe_cluster, false, "describe"},
+     "change", AZ(ALTER, CLUSTER)},
+    {SL_API_DESCRIBE_CLUSTER, 0, 2, 0, sl_api_describe_cluster, false, "describe", AZ(DESCRIBE, CLUSTER)},
 };
 
 #define N_ROWS ((int)(sizeof(rows) / sizeof(rows[0])))

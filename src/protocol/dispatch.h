@@ -2,7 +2,7 @@
  *
  * The dispatcher: one table row per served API (key, advertised versions,
  * the lowest version actually served, handler, whether it may run before
- * authentication, its audit class). ApiVersions answers straight from this
+ * authentication, its audit class, its authorization check). ApiVersions answers straight from this
  * table, so an API is advertised exactly when it is served.
  *
  * Per frame: decode the header; unknown key or a version outside the row
@@ -36,6 +36,11 @@ struct sl_api_row {
     sl_handler_fn handler;
     bool pre_auth;       /* may run before authentication completes */
     const char *audit_class;
+    /* The authorization check (security/authz/acl.h codes): the operation
+     * and resource type the handler checks for each resource it names. */
+    int8_t az_op;
+    int8_t az_res;
+    bool az_none; /* Kafka authorizes nothing here (ApiVersions, SASL) */
 };
 
 /* Returns the row of key, or NULL when the API is not served. */

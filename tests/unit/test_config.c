@@ -211,7 +211,8 @@ static const char every_key[] =
     "connection.failed.authentication.delay.ms=50\n"
     "sasl.server.max.receive.size=65536\n"
     "sluice.sasl.plain.allow.cleartext=false\n"
-    "super.users=User:admin;User:ops\n";
+    "super.users=User:admin;User:ops\n"
+    "allow.everyone.if.no.acl.found=false\n";
 
 static void test_every_key(void)
 {

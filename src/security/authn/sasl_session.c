@@ -198,6 +198,17 @@ static void log_failure(const struct sl_conn *c, const struct sl_sasl_result *re
 static void fail_timer(void *arg)
 {
     struct sl_req *req = arg;
+    req->cancel = NULL;
+    sl_req_async_end(req);
+}
+
+/* The connection closed (or the broker stops) before the delay ended: the
+ * timer goes, and so does the request. */
+static void fail_cancel(struct sl_req *req)
+{
+    struct sl_timer *t = req->hctx;
+    sl_timer_stop(req->conn->nl->el, t);
+    req->cancel = NULL;
     sl_req_async_end(req);
 }
 
@@ -214,6 +225,8 @@ static int fail_later(struct sl_req *req)
         return SL_HANDLER_DONE;
     struct sl_timer *t = sl_arena_alloc(&req->arena, sizeof *t);
     sl_timer_init(t, fail_timer, req);
+    req->hctx = t;
+    req->cancel = fail_cancel;
     req->state = SL_REQ_WAITING;
     sl_req_async_begin(req);
     sl_timer_start(c->nl->el, t, delay);
