@@ -35,9 +35,24 @@ def sasl_broker(tmp_path_factory, pki, extra: dict | None = None) -> h.Broker:
         "connection.failed.authentication.delay.ms": "100",
     })
     cfg.update(extra or {})
+    cfg.setdefault("allow.everyone.if.no.acl.found", "false")
     b = h.Broker(tmp_path_factory.mktemp("sasl"), config=cfg,
                  listeners=["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"], tls=pki.client())
-    return b.start()
+    b.start()
+    grant_everyone_topics_and_groups(b)
+    return b
+
+
+def grant_everyone_topics_and_groups(b: h.Broker) -> None:
+    """Every authenticated user may use every topic and group (ACLs for
+    User:*, created by the super user); the cluster stays the super user's."""
+    from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, ResourcePatternType,
+                                       ResourceType)
+    a = h.admin_client(b.bootstrap_of("PLAINTEXT"))
+    acls = [AclBinding(rt, "*", ResourcePatternType.LITERAL, "User:*", "*", AclOperation.ALL,
+                       AclPermissionType.ALLOW) for rt in (ResourceType.TOPIC, ResourceType.GROUP)]
+    for f in a.create_acls(acls, request_timeout=20).values():
+        assert f.result(timeout=30) is None
 
 
 @pytest.fixture(scope="module")

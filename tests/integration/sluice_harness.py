@@ -388,6 +388,10 @@ class Broker:
                 "advertised.listeners": listener,
                 "node.id": "1",
                 "num.partitions": "1",
+                # Tests of other features run as Kafka does without an
+                # authorizer; authorization tests set this to "false" (the
+                # broker's default) and grant what they need with ACLs.
+                "allow.everyone.if.no.acl.found": "true",
             }
             if self.listeners != [("PLAINTEXT", "PLAINTEXT")]:
                 base["listener.security.protocol.map"] = protomap

@@ -1,0 +1,458 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Authorization with Kafka ACLs (issue 6), through real clients.
+
+One broker with allow.everyone.if.no.acl.found=false: a PLAINTEXT listener
+whose User:ANONYMOUS is the super user (the administrator: ACLs and users
+are created there with confluent-kafka's AdminClient and Kafka's tools), and
+a SASL_PLAINTEXT listener where alice and bob authenticate with SCRAM.
+
+The matrix: each row grants alice some ACLs (nothing else), makes her do
+one thing with confluent-kafka, and asserts exactly what the client sees
+(the error code, or what Metadata lists). ACLs are removed between rows.
+Then the same ideas with the Java tools (kafka-acls, console producer and
+consumer), ACLs surviving a restart, and a revoked ACL stopping a running
+consumer at its next fetch.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+import sluice_harness as h
+
+PW = "alice-matrix-pw"
+BOB_PW = "bob-matrix-pw"
+
+
+def _add_user(b: h.Broker, user: str, password: str) -> None:
+    r = h.kafka_tool("kafka-configs", "--bootstrap-server", b.bootstrap_of("PLAINTEXT"), "--alter",
+                     "--add-config", f"SCRAM-SHA-256=[iterations=4096,password={password}]",
+                     "--entity-type", "users", "--entity-name", user)
+    assert b"Completed updating config for user" in r.stdout, r.stdout + r.stderr
+
+
+@pytest.fixture(scope="module")
+def ab(tmp_path_factory):
+    h.only_on_sluice("Kafka's ACL behaviour is the reference these rows were written from; "
+                     "the harness starts Kafka without an authorizer")
+    b = h.Broker(tmp_path_factory.mktemp("authz"), config={
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": "User:ANONYMOUS",
+        "sasl.enabled.mechanisms": "SCRAM-SHA-256",
+        "auto.create.topics.enable": "true",
+    }, listeners=["PLAINTEXT", "SASL_PLAINTEXT"]).start()
+    _add_user(b, "alice", PW)
+    _add_user(b, "bob", BOB_PW)
+    for t in ("t-main", "t-other", "pre-x1"):
+        h.create_topic(b.bootstrap_of("PLAINTEXT"), t)
+    yield b
+    try:
+        b.finish()
+    finally:
+        b.kill()
+
+
+def admin(b):
+    return h.admin_client(b.bootstrap_of("PLAINTEXT"))
+
+
+def conf(b, user="alice", password=PW) -> dict:
+    return {"bootstrap.servers": b.bootstrap_of("SASL_PLAINTEXT"), "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": "SCRAM-SHA-256", "sasl.username": user, "sasl.password": password,
+            "socket.timeout.ms": 10000}
+
+
+def acl(spec: str):
+    """'ALLOW alice WRITE TOPIC LITERAL t-main [host]' -> AclBinding."""
+    from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, ResourcePatternType,
+                                       ResourceType)
+    parts = spec.split()
+    perm, who, op, rtype, pat, name = parts[:6]
+    host = parts[6] if len(parts) > 6 else "*"
+    principal = "User:*" if who == "*" else f"User:{who}"
+    rtype = "BROKER" if rtype == "CLUSTER" else rtype  # confluent-kafka's name for code 4
+    return AclBinding(ResourceType[rtype], name, ResourcePatternType[pat], principal, host,
+                      AclOperation[op], AclPermissionType[perm])
+
+
+def set_acls(b, specs: list[str]) -> None:
+    """Replaces every ACL with `specs` (through the super user)."""
+    from confluent_kafka.admin import (AclBindingFilter, AclOperation, AclPermissionType,
+                                       ResourcePatternType, ResourceType)
+    a = admin(b)
+    every = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
+                             AclOperation.ANY, AclPermissionType.ANY)
+    for f in a.delete_acls([every], request_timeout=20).values():
+        f.result(timeout=30)
+    if specs:
+        for f in a.create_acls([acl(s) for s in specs], request_timeout=20).values():
+            assert f.result(timeout=30) is None
+
+
+def err_name(e) -> str:
+    """A KafkaError (or exception wrapping one) as its code name."""
+    from confluent_kafka import KafkaException
+    if isinstance(e, KafkaException):
+        e = e.args[0]
+    return e.name() if e is not None else "OK"
+
+
+# -- actions by alice, each returning what the client saw
+
+def do_produce(b, topic="t-main", idempotent=False) -> str:
+    from confluent_kafka import Producer
+    p = Producer(dict(conf(b), **{"enable.idempotence": idempotent, "message.timeout.ms": 15000,
+                                  "linger.ms": 0}))
+    res = []
+    p.produce(topic, b"v", on_delivery=lambda e, m: res.append(e))
+    p.flush(30)
+    assert res, "no delivery report"
+    return err_name(res[0])
+
+
+def do_fetch(b, topic="t-main") -> str:
+    """kafka-python without a group (no coordinator involved): the Fetch
+    answer alone decides."""
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.errors import KafkaError
+    c = KafkaConsumer(bootstrap_servers=b.bootstrap_of("SASL_PLAINTEXT"), security_protocol="SASL_PLAINTEXT",
+                      sasl_mechanism="SCRAM-SHA-256", sasl_plain_username="alice", sasl_plain_password=PW,
+                      group_id=None, enable_auto_commit=False)
+    try:
+        tp = TopicPartition(topic, 0)
+        c.assign([tp])
+        c.seek(tp, 0)
+        deadline = time.monotonic() + 20 * h.SLOWDOWN
+        while time.monotonic() < deadline:
+            try:
+                got = c.poll(timeout_ms=500)
+            except KafkaError as e:
+                return type(e).__name__
+            if got:
+                return "OK"
+        return "NOTHING"
+    finally:
+        c.close()
+
+
+def do_list_topics(b) -> set[str]:
+    from confluent_kafka.admin import AdminClient
+    md = AdminClient(conf(b)).list_topics(timeout=10)
+    return {n for n, t in md.topics.items() if t.error is None}
+
+
+def do_describe_topic(b, topic) -> str:
+    from confluent_kafka.admin import AdminClient
+    md = AdminClient(conf(b)).list_topics(topic=topic, timeout=10)
+    t = md.topics[topic]
+    return "OK" if t.error is None else t.error.name()
+
+
+def do_create_topic(b, name) -> str:
+    from confluent_kafka.admin import AdminClient, NewTopic
+    a = AdminClient(conf(b))  # referenced until its futures resolve
+    fs = a.create_topics([NewTopic(name, 1, 1)], request_timeout=15)
+    try:
+        fs[name].result(timeout=30)
+        return "OK"
+    except Exception as e:  # noqa: BLE001 - the client's error is the answer
+        return err_name(e)
+
+
+def do_delete_topic(b, name) -> str:
+    from confluent_kafka.admin import AdminClient
+    a = AdminClient(conf(b))
+    fs = a.delete_topics([name], request_timeout=15)
+    try:
+        fs[name].result(timeout=30)
+        return "OK"
+    except Exception as e:  # noqa: BLE001
+        return err_name(e)
+
+
+def do_describe_configs(b, topic) -> str:
+    from confluent_kafka.admin import AdminClient, ConfigResource
+    r = ConfigResource("topic", topic)
+    a = AdminClient(conf(b))
+    fs = a.describe_configs([r], request_timeout=15)
+    try:
+        list(fs.values())[0].result(timeout=30)
+        return "OK"
+    except Exception as e:  # noqa: BLE001
+        return err_name(e)
+
+
+def do_group_consume(b, group, topic="t-main") -> str:
+    from confluent_kafka import Consumer
+    c = Consumer(dict(conf(b), **{"group.id": group, "auto.offset.reset": "earliest",
+                                  "session.timeout.ms": 6000}))
+    c.subscribe([topic])
+    deadline = time.monotonic() + 30 * h.SLOWDOWN
+    try:
+        while time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is None:
+                continue
+            if m.error():
+                return m.error().name()
+            return "OK"
+        return "TIMEOUT"
+    finally:
+        c.close()
+
+
+def alice_properties(b) -> str:
+    """A Java client properties file for alice (written once per broker)."""
+    p = b.workdir / "alice.properties"
+    if not p.exists():
+        p.write_text(
+            "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256\n"
+            "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="alice" password="{PW}";\n')
+    return str(p)
+
+
+def do_describe_acls(b) -> str:
+    """kafka-acls --list as alice (the Java admin client's describeAcls).
+    (confluent-kafka 2.x returns an empty list for a DescribeAcls answer
+    carrying CLUSTER_AUTHORIZATION_FAILED instead of raising, so the Java
+    client is the judge here.)"""
+    r = h.kafka_tool("kafka-acls", "--bootstrap-server", b.bootstrap_of("SASL_PLAINTEXT"),
+                     "--command-config", alice_properties(b), "--list", check=False)
+    out = r.stdout + r.stderr
+    if b"ClusterAuthorizationException" in out:
+        return "CLUSTER_AUTHORIZATION_FAILED"
+    return "OK" if r.returncode == 0 else out.decode(errors="replace")[-500:]
+
+
+# -- the matrix: (ACLs for alice, action, expected)
+
+MATRIX = [
+    # Produce: WRITE on the topic
+    ("produce allowed", ["ALLOW alice WRITE TOPIC LITERAL t-main"], do_produce, "OK"),
+    ("produce no ACL at all", [], do_produce, "TOPIC_AUTHORIZATION_FAILED"),
+    ("produce ACL for another topic", ["ALLOW alice WRITE TOPIC LITERAL t-other"], do_produce,
+     "TOPIC_AUTHORIZATION_FAILED"),
+    ("produce DENY beats ALLOW", ["ALLOW alice WRITE TOPIC LITERAL t-main",
+                                  "DENY alice WRITE TOPIC LITERAL t-main"], do_produce,
+     "TOPIC_AUTHORIZATION_FAILED"),
+    ("produce DENY for User:* beats ALLOW for alice", ["ALLOW alice WRITE TOPIC LITERAL t-main",
+                                                       "DENY * WRITE TOPIC LITERAL t-main"], do_produce,
+     "TOPIC_AUTHORIZATION_FAILED"),
+    ("produce PREFIXED", ["ALLOW alice WRITE TOPIC PREFIXED t-"], do_produce, "OK"),
+    ("produce PREFIXED not matching", ["ALLOW alice WRITE TOPIC PREFIXED x-"], do_produce,
+     "TOPIC_AUTHORIZATION_FAILED"),
+    ("produce LITERAL *", ["ALLOW alice WRITE TOPIC LITERAL *"], do_produce, "OK"),
+    ("produce User:*", ["ALLOW * WRITE TOPIC LITERAL t-main"], do_produce, "OK"),
+    ("produce ACL for bob only", ["ALLOW bob WRITE TOPIC LITERAL t-main"], do_produce,
+     "TOPIC_AUTHORIZATION_FAILED"),
+    ("produce host matches", ["ALLOW alice WRITE TOPIC LITERAL t-main 127.0.0.1"], do_produce, "OK"),
+    ("produce host mismatch", ["ALLOW alice WRITE TOPIC LITERAL t-main 10.9.8.7"], do_produce,
+     "TOPIC_AUTHORIZATION_FAILED"),
+    ("produce with ALL", ["ALLOW alice ALL TOPIC LITERAL t-main"], do_produce, "OK"),
+    ("produce READ is not WRITE", ["ALLOW alice READ TOPIC LITERAL t-main"], do_produce,
+     "TOPIC_AUTHORIZATION_FAILED"),
+    # Idempotent producer: KIP-679, WRITE on a topic is enough
+    ("idempotent produce with WRITE", ["ALLOW alice WRITE TOPIC LITERAL t-main"],
+     lambda b: do_produce(b, idempotent=True), "OK"),
+    # Fetch: READ on the topic
+    ("fetch allowed", ["ALLOW alice READ TOPIC LITERAL t-main"], do_fetch, "OK"),
+    ("fetch with WRITE only", ["ALLOW alice WRITE TOPIC LITERAL t-main"], do_fetch,
+     "TopicAuthorizationFailedError"),
+    ("fetch DENY READ", ["ALLOW alice ALL TOPIC LITERAL t-main", "DENY alice READ TOPIC LITERAL t-main"],
+     do_fetch, "TopicAuthorizationFailedError"),
+    # Metadata: all-topics listing filtered, named topics hide existence
+    ("metadata lists only describable topics", ["ALLOW alice DESCRIBE TOPIC LITERAL t-main"],
+     do_list_topics, {"t-main"}),
+    ("metadata implied DESCRIBE from READ", ["ALLOW alice READ TOPIC PREFIXED pre-"], do_list_topics,
+     {"pre-x1"}),
+    ("metadata DENY DESCRIBE hides a topic ALL allows",
+     ["ALLOW alice ALL TOPIC LITERAL *", "DENY alice DESCRIBE TOPIC LITERAL t-other"], do_list_topics,
+     {"t-main", "pre-x1"}),
+    ("metadata DENY READ does not deny DESCRIBE",
+     ["ALLOW alice DESCRIBE TOPIC LITERAL t-main", "DENY alice READ TOPIC LITERAL t-main"],
+     do_list_topics, {"t-main"}),
+    ("metadata nothing", [], do_list_topics, set()),
+    ("describe named topic without DESCRIBE", [], lambda b: do_describe_topic(b, "t-main"),
+     "TOPIC_AUTHORIZATION_FAILED"),
+    ("describe missing topic without DESCRIBE hides existence", [],
+     lambda b: do_describe_topic(b, "no-such-topic-xyz"), "TOPIC_AUTHORIZATION_FAILED"),
+    # CreateTopics: CREATE on the cluster or the topic
+    ("create topic without CREATE", ["ALLOW alice DESCRIBE TOPIC LITERAL *"],
+     lambda b: do_create_topic(b, f"c-{uuid.uuid4().hex[:6]}"), "TOPIC_AUTHORIZATION_FAILED"),
+    ("create topic with CREATE on the cluster", ["ALLOW alice CREATE CLUSTER LITERAL kafka-cluster"],
+     lambda b: do_create_topic(b, f"c-{uuid.uuid4().hex[:6]}"), "OK"),
+    ("create topic with PREFIXED CREATE", ["ALLOW alice CREATE TOPIC PREFIXED c-"],
+     lambda b: do_create_topic(b, f"c-{uuid.uuid4().hex[:6]}"), "OK"),
+    # DeleteTopics: DESCRIBE hides, DELETE decides
+    ("delete topic without DESCRIBE", [], lambda b: do_delete_topic(b, "t-other"),
+     "TOPIC_AUTHORIZATION_FAILED"),
+    ("delete missing topic with DESCRIBE", ["ALLOW alice DESCRIBE TOPIC LITERAL *"],
+     lambda b: do_delete_topic(b, "no-such-topic-xyz"), "UNKNOWN_TOPIC_OR_PART"),
+    ("delete topic with DESCRIBE, no DELETE", ["ALLOW alice DESCRIBE TOPIC LITERAL t-other"],
+     lambda b: do_delete_topic(b, "t-other"), "TOPIC_AUTHORIZATION_FAILED"),
+    # DescribeConfigs: DESCRIBE_CONFIGS (ALTER_CONFIGS implies it)
+    ("describe configs without ACL", [], lambda b: do_describe_configs(b, "t-main"),
+     "TOPIC_AUTHORIZATION_FAILED"),
+    ("describe configs implied by ALTER_CONFIGS", ["ALLOW alice ALTER_CONFIGS TOPIC LITERAL t-main"],
+     lambda b: do_describe_configs(b, "t-main"), "OK"),
+    # Groups: READ on the group and on the topic
+    ("group consume without group ACL", ["ALLOW alice READ TOPIC LITERAL t-main"],
+     lambda b: do_group_consume(b, "g-matrix-1"), "GROUP_AUTHORIZATION_FAILED"),
+    ("group consume allowed", ["ALLOW alice READ TOPIC LITERAL t-main",
+                               "ALLOW alice READ GROUP PREFIXED g-matrix"],
+     lambda b: do_group_consume(b, "g-matrix-2"), "OK"),
+    # ACL APIs: DESCRIBE / ALTER on the cluster
+    ("describe ACLs without cluster DESCRIBE", ["ALLOW alice ALL TOPIC LITERAL *"], do_describe_acls,
+     "CLUSTER_AUTHORIZATION_FAILED"),
+    ("describe ACLs with cluster DESCRIBE", ["ALLOW alice DESCRIBE CLUSTER LITERAL kafka-cluster"],
+     do_describe_acls, "OK"),
+]
+
+
+@pytest.mark.parametrize("name,acls,action,want", MATRIX, ids=[r[0] for r in MATRIX])
+def test_matrix(ab, name, acls, action, want):
+    set_acls(ab, acls)
+    got = action(ab)
+    assert got == want, f"{name}: got {got!r}, want {want!r}"
+    ab.check_alive()
+
+
+def test_super_user_needs_no_acl(ab):
+    """ANONYMOUS on PLAINTEXT is the super user: no ACL, everything works."""
+    from confluent_kafka import Producer
+    set_acls(ab, [])
+    p = Producer({"bootstrap.servers": ab.bootstrap_of("PLAINTEXT")})
+    res = []
+    p.produce("t-main", b"x", on_delivery=lambda e, m: res.append(e))
+    p.flush(30)
+    assert res == [None]
+
+
+def test_denials_are_logged_like_kafkas_authorizer(ab):
+    set_acls(ab, [])
+    assert do_produce(ab) == "TOPIC_AUTHORIZATION_FAILED"
+    h.wait_for(lambda: "Principal = User:alice is Denied operation = WRITE" in ab.log_text(), 10,
+               "the denial in the broker log")
+
+
+def test_create_acl_validation(ab):
+    """CreateAcls refuses what Kafka refuses, per creation (INVALID_REQUEST)."""
+    from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, ResourcePatternType,
+                                       ResourceType)
+    set_acls(ab, [])
+    bad = AclBinding(ResourceType.BROKER, "not-the-cluster", ResourcePatternType.LITERAL, "User:alice",
+                     "*", AclOperation.ALTER, AclPermissionType.ALLOW)
+    good = acl("ALLOW alice READ TOPIC LITERAL t-main")
+    a = admin(ab)
+    fs = a.create_acls([bad, good], request_timeout=20)
+    with pytest.raises(Exception) as ei:
+        fs[bad].result(timeout=30)
+    assert "INVALID_REQUEST" in str(ei.value) or "InvalidRequest" in str(ei.value), ei.value
+    assert fs[good].result(timeout=30) is None
+    assert do_fetch(ab) == "OK"  # the valid one of the request was stored
+
+
+def test_java_kafka_acls_add_list_remove_and_console_clients(ab, tmp_path):
+    """kafka-acls.sh (the Java admin client) adds, lists and removes ACLs; the
+    Java console producer (idempotent, as Java producers are by default) is
+    refused while alice may write no topic at all (KIP-679: no
+    IDEMPOTENT_WRITE on the cluster and no WRITE anywhere is
+    ClusterAuthorizationException from InitProducerId, as in Kafka), then
+    allowed, then refused again."""
+    set_acls(ab, [])
+    admin_bs = ab.bootstrap_of("PLAINTEXT")
+    props = alice_properties(ab)
+
+    def produce_java(tag: str):
+        return h.kafka_tool("kafka-console-producer", "--bootstrap-server", ab.bootstrap_of("SASL_PLAINTEXT"),
+                            "--producer.config", props, "--topic", "t-main",
+                            "--producer-property", "max.block.ms=15000",
+                            "--producer-property", "delivery.timeout.ms=15000",
+                            "--producer-property", "request.timeout.ms=10000",
+                            input=f"{tag}\n".encode(), check=False, timeout=120)
+
+    # No ACL at all: the producer's Metadata (TOPIC_AUTHORIZATION_FAILED) and
+    # InitProducerId (CLUSTER_AUTHORIZATION_FAILED) race; either ends it.
+    r = produce_java("denied-1")
+    out = r.stdout + r.stderr
+    assert b"ClusterAuthorizationException" in out or b"TopicAuthorizationException" in out, out[-2000:]
+
+    h.kafka_tool("kafka-acls", "--bootstrap-server", admin_bs, "--add", "--allow-principal", "User:alice",
+                 "--operation", "Write", "--operation", "Describe", "--topic", "t-main")
+    listed = h.kafka_tool("kafka-acls", "--bootstrap-server", admin_bs, "--list", "--topic", "t-main").stdout
+    assert b"principal=User:alice" in listed and b"operation=WRITE" in listed, listed
+    assert b"operation=DESCRIBE" in listed
+
+    r = produce_java("allowed-1")
+    assert r.returncode == 0 and b"Exception" not in r.stderr, r.stderr[-2000:]
+
+    h.kafka_tool("kafka-acls", "--bootstrap-server", admin_bs, "--remove", "--force", "--allow-principal",
+                 "User:alice", "--operation", "Write", "--topic", "t-main")
+    listed = h.kafka_tool("kafka-acls", "--bootstrap-server", admin_bs, "--list", "--topic", "t-main").stdout
+    assert b"operation=WRITE" not in listed and b"operation=DESCRIBE" in listed, listed
+    r = produce_java("denied-2")
+    assert b"ClusterAuthorizationException" in r.stdout + r.stderr, r.stderr[-2000:]
+    # With WRITE on another topic the producer gets its id, and the topic
+    # itself is refused.
+    h.kafka_tool("kafka-acls", "--bootstrap-server", admin_bs, "--add", "--allow-principal", "User:alice",
+                 "--operation", "Write", "--topic", "t-other")
+    r = produce_java("denied-3")
+    assert b"TopicAuthorizationException" in r.stdout + r.stderr, r.stderr[-2000:]
+
+
+def test_acls_survive_restart(ab):
+    set_acls(ab, ["ALLOW alice WRITE TOPIC LITERAL t-main", "DENY bob READ GROUP PREFIXED g-"])
+    ab.restart()
+    from confluent_kafka.admin import (AclBindingFilter, AclOperation, AclPermissionType,
+                                       ResourcePatternType, ResourceType)
+    f = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY,
+                         AclPermissionType.ANY)
+    a = admin(ab)
+    got = a.describe_acls(f, request_timeout=20).result(timeout=30)
+    seen = {(str(x.restype), x.name, str(x.resource_pattern_type), x.principal, str(x.operation),
+             str(x.permission_type)) for x in got}
+    assert len(seen) == 2, seen
+    assert any(s[1] == "t-main" and s[3] == "User:alice" and "WRITE" in s[4] for s in seen), seen
+    assert any(s[1] == "g-" and "PREFIXED" in s[2] and "DENY" in s[5] for s in seen), seen
+    assert do_produce(ab) == "OK"
+
+
+def test_revoking_read_stops_a_running_consumer(ab):
+    """A consumer keeps reading while allowed; deleting its ACL stops it at
+    its next fetch (every connection's next request sees the change)."""
+    from confluent_kafka import Consumer, Producer, TopicPartition
+    from confluent_kafka.admin import AclBindingFilter
+    set_acls(ab, ["ALLOW alice READ TOPIC LITERAL t-revoke"])
+    h.create_topic(ab.bootstrap_of("PLAINTEXT"), "t-revoke")
+    p = Producer({"bootstrap.servers": ab.bootstrap_of("PLAINTEXT")})
+    c = Consumer(dict(conf(ab), **{"group.id": "unused", "enable.auto.commit": False,
+                                   "fetch.wait.max.ms": 100}))
+    c.assign([TopicPartition("t-revoke", 0, 0)])
+    try:
+        p.produce("t-revoke", b"before")
+        p.flush(10)
+        m = h.wait_for(lambda: (lambda x: x if x is not None and not x.error() else None)(c.poll(0.2)),
+                       20 * h.SLOWDOWN, "the first record")
+        assert m.value() == b"before"
+        b = acl("ALLOW alice READ TOPIC LITERAL t-revoke")
+        flt = AclBindingFilter(b.restype, b.name, b.resource_pattern_type, b.principal, b.host,
+                               b.operation, b.permission_type)
+        a = admin(ab)
+        deleted = a.delete_acls([flt], request_timeout=20)[flt].result(timeout=30)
+        assert len(deleted) == 1
+        p.produce("t-revoke", b"after")
+        p.flush(10)
+
+        def denied():
+            x = c.poll(0.2)
+            if x is not None and not x.error():
+                assert x.value() != b"after", "read a record after its ACL was deleted"
+            return x is not None and x.error() is not None and \
+                x.error().name() == "TOPIC_AUTHORIZATION_FAILED"
+        h.wait_for(denied, 20 * h.SLOWDOWN, "TOPIC_AUTHORIZATION_FAILED after the revocation")
+    finally:
+        c.close()
