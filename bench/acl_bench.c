@@ -52,6 +52,8 @@ struct query {
     int op, res;
 };
 
+static char *xstrdup_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static char *xstrdup_fmt(const char *fmt, ...)
 {
     char buf[64];
