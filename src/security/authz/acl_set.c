@@ -249,13 +249,14 @@ struct sl_acl_set *sl_acl_set_new(const struct sl_acl *acls, int n)
         struct rule *r = &s->rules[i];
         r->principal = a->principal;
         r->host = a->host;
-        /* Longer strings never pass sl_acl_validate; such a binding keeps
-         * a length no request can have, so it never matches. */
+        /* Longer strings never pass sl_acl_validate: such a binding is
+         * listed but decides nothing (ops 0). */
+        bool fits = pl <= SL_ACL_NAME_MAX && hl <= SL_ACL_NAME_MAX;
         r->plen = (uint16_t)(pl <= SL_ACL_NAME_MAX ? pl : SL_ACL_NAME_MAX + 1);
         r->hlen = (uint16_t)(hl <= SL_ACL_NAME_MAX ? hl : SL_ACL_NAME_MAX + 1);
         r->deny = a->perm == SL_ACL_PERM_DENY;
         r->any_host = strcmp(a->host, "*") == 0;
-        r->ops = (a->perm == SL_ACL_PERM_DENY || a->perm == SL_ACL_PERM_ALLOW)
+        r->ops = fits && (a->perm == SL_ACL_PERM_DENY || a->perm == SL_ACL_PERM_ALLOW)
                      ? ops_mask(a->op, r->deny)
                      : 0;
     }
