@@ -11,7 +11,7 @@ PYTEST ?= python3 -m pytest
 JOBS ?= $(shell nproc)
 
 .PHONY: all build run test deps deps-build unit integration asan asan-unit asan-integration \
-        fuzz fuzz-replay check-gen gen bench docs clean
+        fuzz fuzz-replay check-gen gen bench bench-acl docs clean
 
 all: build
 
@@ -86,6 +86,11 @@ docs: build
 
 bench: deps build
 	bench/run.sh
+
+# ns per ACL decision for 10 to 100,000 bindings; writes bench/results/<date>-acl.md.
+bench-acl: build
+	@mkdir -p bench/results
+	./$(BUILD)/sl_bench_acl bench/results/$$(date -u +%F)-acl.md "$$(git rev-parse --short HEAD)"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

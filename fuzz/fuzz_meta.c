@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * libFuzzer target for the local metadata store's file parser, every
- * record kind of both format versions (secret, topic, config, scram). Each
- * input is decoded three times: as a whole store file (header, version,
- * length and checksum checks), and as a body framed with a correct header
- * of version 2 and of version 1, since a mutated body would otherwise
- * almost never get past the CRC-32C to the record parser. Beyond crashes
- * and sanitizer reports it checks the codec's promises: whatever decodes
- * satisfies the store's invariants (topics and credentials pass the checks
- * a put applies, credentials are sorted and unique, only version 2 has a
- * secret or credentials), and it has exactly one encoding: a version-2 file
- * encodes back to the input bytes, and a version-1 file to the same records
- * behind a secret line (the upgrade). A violated promise aborts. Seed
- * corpus: fuzz/corpus/meta/.
+ * record kind of every format version (secret, topic, config, scram, acl).
+ * Each input is decoded four times: as a whole store file (header,
+ * version, length and checksum checks), and as a body framed with a
+ * correct header of versions 3, 2 and 1, since a mutated body would
+ * otherwise almost never get past the CRC-32C to the record parser. Beyond
+ * crashes and sanitizer reports it checks the codec's promises: whatever
+ * decodes satisfies the store's invariants (topics, credentials and ACL
+ * bindings pass the checks a write applies, credentials and bindings are
+ * sorted and unique, only version 2 and later have a secret or
+ * credentials, only version 3 ACLs), and it has exactly one encoding: a
+ * version-3 file encodes back to the input bytes, a version-2 file to the
+ * same body under a version-3 header, and a version-1 file to the same
+ * records behind a secret line (the upgrade). A violated promise aborts.
+ * Seed corpus: fuzz/corpus/meta/.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -60,6 +62,16 @@ static void check_store(const struct sl_meta_local_store *s)
         if (i > 0 && sl_meta__cmp_user_cred(&s->creds[i - 1], c) >= 0)
             abort(); /* out of order or repeated */
     }
+    int na = sl_acl_set_count(s->acls);
+    if (na > SL_ACL_MAX_BINDINGS || (s->version < 3 && na != 0))
+        abort();
+    for (int i = 0; i < na; i++) {
+        const struct sl_acl *a = sl_acl_set_at(s->acls, i);
+        if (sl_acl_validate(a) != NULL)
+            abort(); /* decoded a binding the store would refuse */
+        if (i > 0 && sl_acl_cmp(sl_acl_set_at(s->acls, i - 1), a) >= 0)
+            abort(); /* out of order or repeated */
+    }
 }
 
 /* Decodes one file and checks the codec's promises on success. */
@@ -82,6 +94,11 @@ static void check(const uint8_t *data, size_t size)
     if (ver == SL_META_LOCAL_VERSION) {
         if (encn != size || memcmp(enc, data, size) != 0)
             abort(); /* not canonical */
+    } else if (ver >= 2) {
+        /* The same body under the current header. */
+        size_t ih = head_len(data, size), eh = head_len(enc, encn);
+        if (encn - eh != size - ih || memcmp(enc + eh, data + ih, size - ih) != 0)
+            abort();
     } else {
         /* Same body after the secret line, and the result decodes to the
          * same store. */
@@ -135,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             blen = size - (size_t)(body - data);
         }
     }
-    check_framed(SL_META_LOCAL_VERSION, body, blen);
-    check_framed(SL_META_LOCAL_VERSION_MIN, body, blen);
+    for (int ver = SL_META_LOCAL_VERSION; ver >= SL_META_LOCAL_VERSION_MIN; ver--)
+        check_framed(ver, body, blen);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/crc32c.h"
+#include "meta/meta.h"
 #include "meta/meta_local.h"
 
 #define SECRET_LINE "secret 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
@@ -106,6 +107,48 @@ static inline bool file_is_version(int ver)
     bool ok = b && len > strlen(head) && memcmp(b, head, strlen(head)) == 0;
     free(b);
     return ok;
+}
+
+/* Writes body (NUL-terminated) framed as format version ver over the store
+ * of dir (opened once before, so the directory exists) and opens it.
+ * Returns true when the open is refused as damaged with a message that
+ * names the store file, contains why and says the broker will not start;
+ * otherwise prints the message (and closes a store that opened). */
+static inline bool open_refused(int ver, const char *body, const char *why)
+{
+    char err[1024], path[512];
+    size_t cap = strlen(body) + 64;
+    uint8_t *buf = malloc(cap);
+    write_store(buf, frame(ver, body, buf, cap));
+    free(buf);
+    struct sl_meta *m;
+    sl_err_t rc = sl_meta_open_local(dir, &m, err, sizeof err);
+    if (rc == SL_ERR_NONE) {
+        sl_meta_close(m);
+        fprintf(stderr, "  accepted: %s\n", body);
+        return false;
+    }
+    store_path(path, sizeof path, SL_META_LOCAL_FILE);
+    bool ok = rc == SL_ERR__CORRUPT && strstr(err, path) && strstr(err, why) &&
+              strstr(err, "will not start with partial metadata");
+    if (!ok)
+        fprintf(stderr, "  refused otherwise: %s\n", err);
+    return ok;
+}
+
+/* Writes a store of format version ver: the secret line, then count lines
+ * line(out, cap, i) writes (each under 256 bytes). */
+static inline void write_lines(int ver, int count, int (*line)(char *out, size_t cap, int i))
+{
+    size_t cap = (size_t)count * 256 + 256, len = 0;
+    char *body = malloc(cap);
+    len += (size_t)snprintf(body, cap, "%s", SECRET_LINE);
+    for (int i = 0; i < count; i++)
+        len += (size_t)line(body + len, cap - len, i);
+    uint8_t *buf = malloc(len + 64);
+    write_store(buf, frame_n(ver, body, len, buf, len + 64));
+    free(buf);
+    free(body);
 }
 
 #endif

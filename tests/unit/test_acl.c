@@ -269,6 +269,23 @@ static void test_set_order(void)
     sl_acl_decide(e, "User:a", "10.0.0.1", SL_ACL_OP_READ, T, "x", 1, true, &d);
     CHECK(d.allowed && d.reason == SL_AUTHZ_NO_ACL);
     sl_acl_set_unref(e);
+    /* Bindings sl_acl_validate refuses are listed but never decide. */
+    static char longp[SL_ACL_NAME_MAX + 16];
+    memset(longp, 'p', sizeof longp - 1);
+    memcpy(longp, "User:", 5);
+    const struct sl_acl odd[] = {
+        mk(T, LIT, "x", longp, "*", SL_ACL_OP_READ, ALLOW),
+        mk(T, LIT, "x", "User:a", "*", SL_ACL_OP_READ, SL_ACL_PERM_ANY),
+        mk(T, SL_ACL_PAT_MATCH, "x", "User:a", "*", SL_ACL_OP_READ, ALLOW),
+        mk(99, LIT, "x", "User:a", "*", SL_ACL_OP_READ, ALLOW),
+    };
+    e = sl_acl_set_new(odd, 4);
+    CHECK_EQ_INT(sl_acl_set_count(e), 4);
+    sl_acl_decide(e, longp, "10.0.0.1", SL_ACL_OP_READ, T, "x", 1, false, &d);
+    CHECK(!d.allowed && d.reason == SL_AUTHZ_NO_MATCH);
+    sl_acl_decide(e, "User:a", "10.0.0.1", SL_ACL_OP_READ, T, "x", 1, false, &d);
+    CHECK(!d.allowed && d.reason == SL_AUTHZ_NO_MATCH);
+    sl_acl_set_unref(e);
     /* Copies. */
     struct sl_acl c;
     sl_acl_copy(&c, &in[0]);
@@ -506,8 +523,14 @@ static void test_decide_random(void)
     long checks = 0;
     for (int round = 0; round < 1400; round++) {
         int n = sizes[round % 7];
+        /* Every other big round crowds few names and principals, so that
+         * groups, principal runs and host runs are long enough for the
+         * binary searches inside them. */
+        bool crowd = round % 14 == 6;
         for (int i = 0; i < n; i++)
-            acls[i] = mk(T + (int)rnd(3), rnd(2) ? LIT : PRE, PICK(names), PICK(aprincipals),
+            acls[i] = mk(T + (int)rnd(crowd ? 1 : 3), rnd(2) ? LIT : PRE,
+                         names[rnd(crowd ? 3 : sizeof names / sizeof names[0])],
+                         aprincipals[rnd(crowd ? 3 : sizeof aprincipals / sizeof aprincipals[0])],
                          PICK(ahosts), SL_ACL_OP_ALL + (int)rnd(13), rnd(4) ? ALLOW : DENY);
         struct sl_acl_set *s = sl_acl_set_new(acls, n);
         for (int q = 0; q < 60; q++) {

@@ -170,7 +170,10 @@ void sl_acl_clear(struct sl_acl *a);
 struct sl_acl_set;
 
 /* Builds a set from n bindings (borrowed, copied; duplicates kept once).
- * Returns NULL only when out of memory. The new set has one reference. */
+ * Bindings are expected to pass sl_acl_validate; one that does not is
+ * listed but never decides anything. Returns NULL only when out of memory
+ * (today never: allocation failures abort, as sl_xmalloc does). The new
+ * set has one reference. Costs O(n log n); any thread. */
 struct sl_acl_set *sl_acl_set_new(const struct sl_acl *acls, int n);
 
 void sl_acl_set_ref(struct sl_acl_set *s);
