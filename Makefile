@@ -38,7 +38,8 @@ unit: build
 	ctest --test-dir $(BUILD) --output-on-failure
 
 integration: build
-	SLUICED=$(abspath $(BUILD))/sluiced $(PYTEST) tests/integration -q -p no:cacheprovider
+	SLUICED=$(abspath $(BUILD))/sluiced SLUICE_CLI=$(abspath $(BUILD))/sluice \
+	    $(PYTEST) tests/integration -q -p no:cacheprovider
 
 asan: asan-unit asan-integration
 
@@ -56,7 +57,8 @@ asan-unit: asan-build
 # The integration suite against the sanitized broker (the long-running
 # scenarios are marked `slow` and run only against the release build).
 asan-integration: asan-build
-	SLUICED=$(abspath $(ASAN_BUILD))/sluiced SLUICE_SANITIZED=1 $(PYTEST) tests/integration -q \
+	SLUICED=$(abspath $(ASAN_BUILD))/sluiced SLUICE_CLI=$(abspath $(ASAN_BUILD))/sluice \
+	    SLUICE_SANITIZED=1 $(PYTEST) tests/integration -q \
 	    -p no:cacheprovider -m "not slow"
 
 $(FUZZ_BUILD)/build.ninja:

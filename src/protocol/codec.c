@@ -877,3 +877,29 @@ void sl_codec_encode_response_header(struct sl_wbuf *w, int16_t api_key, int16_t
     if (api_key != SL_API_API_VERSIONS && sl_codec_request_flexible(api_key, api_version))
         sl_wbuf_put_i8(w, 0); /* empty tag block of response header v1 */
 }
+
+void sl_codec_encode_request_header(struct sl_wbuf *w, int16_t api_key, int16_t api_version,
+                                    int32_t correlation_id, sl_str_t client_id)
+{
+    size_t n = client_id.len > 0 ? (size_t)client_id.len : 0;
+    if (n > INT16_MAX)
+        n = INT16_MAX;
+    sl_wbuf_put_i16(w, api_key);
+    sl_wbuf_put_i16(w, api_version);
+    sl_wbuf_put_i32(w, correlation_id);
+    /* ClientId keeps the int16 length even in header v2. */
+    sl_wbuf_put_i16(w, (int16_t)n);
+    if (n)
+        sl_wbuf_put(w, client_id.p, n);
+    if (sl_codec_request_flexible(api_key, api_version))
+        sl_wbuf_put_i8(w, 0); /* empty tag block of request header v2 */
+}
+
+int sl_codec_decode_response_header(struct sl_reader *r, int16_t api_key, int16_t api_version,
+                                    int32_t *correlation_id)
+{
+    *correlation_id = sl_rd_i32(r);
+    if (api_key != SL_API_API_VERSIONS && sl_codec_request_flexible(api_key, api_version))
+        sl_rd_skip_tags(r);
+    return r->err ? SL_ERR__MALFORMED : 0;
+}

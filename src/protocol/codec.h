@@ -363,4 +363,19 @@ bool sl_codec_request_flexible(int16_t api_key, int16_t api_version);
 void sl_codec_encode_response_header(struct sl_wbuf *w, int16_t api_key, int16_t api_version,
                                      int32_t correlation_id);
 
+
+/* Client side (the `sluice` CLI, tests): appends a request header for
+ * (api_key, api_version): v2 (with an empty tag block) when that request
+ * is flexible (sl_codec_request_flexible), v1 otherwise; client_id is
+ * written as an int16-length string in both (borrowed). */
+void sl_codec_encode_request_header(struct sl_wbuf *w, int16_t api_key, int16_t api_version,
+                                    int32_t correlation_id, sl_str_t client_id);
+
+/* Client side: reads the response header of a response to (api_key,
+ * api_version) from r: the correlation id, then, for a flexible response
+ * other than ApiVersions, the tag block (skipped). Returns 0 or
+ * SL_ERR__MALFORMED. */
+int sl_codec_decode_response_header(struct sl_reader *r, int16_t api_key, int16_t api_version,
+                                    int32_t *correlation_id);
+
 #endif

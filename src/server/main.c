@@ -14,8 +14,7 @@
 #include "config/config.h"
 #include "core/logging.h"
 #include "server/broker.h"
-
-#define SLUICE_VERSION "0.1.0"
+#include "sluice/version.h"
 
 static void usage(FILE *out)
 {

@@ -65,7 +65,9 @@ const char *sl_tls_errors(char *buf, size_t len)
 /* Build state: the listener and where to write the first failure. */
 struct build {
     const struct sl_config *cfg;
-    const char *listener;
+    const char *listener; /* NULL: a client context (messages name no listener) */
+    sl_tls_get_fn getfn;  /* client contexts: where the ssl.* keys come from */
+    void *getarg;
     char *err;
     size_t errlen;
     char vbuf[64];
@@ -73,7 +75,9 @@ struct build {
 
 static const char *get(struct build *b, const char *key)
 {
-    const char *v = sl_config_listener_get(b->cfg, b->listener, key, b->vbuf, sizeof b->vbuf);
+    const char *v = b->getfn ? b->getfn(b->getarg, key)
+                             : sl_config_listener_get(b->cfg, b->listener, key, b->vbuf,
+                                                      sizeof b->vbuf);
     return v && *v ? v : NULL;
 }
 
@@ -86,11 +90,13 @@ static SSL_CTX *fail(struct build *b, const char *key, const char *shown, const 
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
+    char where[128] = "";
+    if (b->listener)
+        snprintf(where, sizeof where, "listener %s: ", b->listener);
     if (key)
-        snprintf(b->err, b->errlen, "listener %s: %s=%s: %s", b->listener, key, shown ? shown : "",
-                 why);
+        snprintf(b->err, b->errlen, "%s%s=%s: %s", where, key, shown ? shown : "", why);
     else
-        snprintf(b->err, b->errlen, "listener %s: %s", b->listener, why);
+        snprintf(b->err, b->errlen, "%s%s", where, why);
     ERR_clear_error();
     return NULL;
 }
@@ -715,6 +721,53 @@ SSL_CTX *sl_tls_ctx_build(const struct sl_config *cfg, const char *listener,
                : auth == SL_TLS_AUTH_REQUIRED ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
                                               : SSL_VERIFY_PEER;
     SSL_CTX_set_verify(ctx, mode, NULL);
+    return ctx;
+bad:
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+SSL_CTX *sl_tls_client_ctx_build(sl_tls_get_fn get_key, void *arg, char *err, size_t errlen)
+{
+    struct build b = {.getfn = get_key, .getarg = arg, .err = err, .errlen = errlen};
+    struct sl_tls_files files = {0};
+    struct sl_tls_info info = {0};
+    ERR_clear_error();
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) {
+        char e[256];
+        return fail(&b, NULL, NULL, "cannot create a TLS context (%s)", sl_tls_errors(e, sizeof e));
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    if (!set_protocols(&b, ctx, &info) || !set_ciphers(&b, ctx))
+        goto bad;
+    /* The client's own key store, for mutual TLS: only when one is named. */
+    if (get(&b, "ssl.keystore.location") || get(&b, "ssl.keystore.key") ||
+        get(&b, "ssl.keystore.certificate.chain")) {
+        struct keypair k = {0};
+        if (!load_keypair(&b, &k, &files))
+            goto bad;
+        int ok = SSL_CTX_use_cert_and_key(ctx, k.cert, k.key, k.chain, 1) == 1 &&
+                 SSL_CTX_check_private_key(ctx) == 1;
+        keypair_free(&k);
+        if (!ok) {
+            char e[256];
+            fail(&b, "ssl.keystore.location", get(&b, "ssl.keystore.location"),
+                 "the private key does not match the certificate (%s)", sl_tls_errors(e, sizeof e));
+            goto bad;
+        }
+    }
+    int nt = load_trust(&b, ctx, &files);
+    if (nt < 0)
+        goto bad;
+    /* No trust store named: the system's CAs, as Java uses its default one. */
+    if (nt == 0 && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        char e[256];
+        fail(&b, "ssl.truststore.location", "", "no trust store given and the system's cannot be "
+                                                "loaded (%s)", sl_tls_errors(e, sizeof e));
+        goto bad;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     return ctx;
 bad:
     SSL_CTX_free(ctx);

@@ -65,4 +65,19 @@ enum sl_tls_client_auth sl_tls_client_auth(const struct sl_config *cfg, const ch
 /* Describes the OpenSSL error queue (and clears it) into buf: "reason; reason". */
 const char *sl_tls_errors(char *buf, size_t len);
 
+/* Where a client context reads its ssl.* keys (Kafka's client property
+ * names): returns the value of key, or NULL when it is not set. The value
+ * is borrowed until the build returns. */
+typedef const char *(*sl_tls_get_fn)(void *arg, const char *key);
+
+/* Builds a client SSL_CTX (the `sluice` CLI) from Kafka client properties:
+ * ssl.enabled.protocols, ssl.cipher.suites, ssl.truststore.type /
+ * location / password / certificates (none: the system's CAs), and for
+ * mutual TLS ssl.keystore.type / location / password, ssl.key.password or
+ * ssl.keystore.key with ssl.keystore.certificate.chain. The peer is always
+ * verified (SSL_VERIFY_PEER); the host name check is per connection
+ * (tls_client.h). Returns a new SSL_CTX, or NULL with err naming the key,
+ * the value (never a secret) and why. */
+SSL_CTX *sl_tls_client_ctx_build(sl_tls_get_fn get_key, void *arg, char *err, size_t errlen);
+
 #endif

@@ -4,6 +4,7 @@ with real clients (Kafka's Java CLI tools, kcat, confluent-kafka, kafka-python).
 
 Environment:
   SLUICED            the broker binary (absolute path; default <repo>/build/sluiced)
+  SLUICE_CLI         the admin CLI binary `sluice` (default: next to SLUICED)
   SLUICE_TARGET      "sluice" (default) or "kafka": run the same tests against
                      Apache Kafka 4.x from .cache/kafka (KRaft, single node), the
                      reference a differential test compares with
@@ -39,6 +40,7 @@ from typing import Callable, Iterable, Optional, TypeVar
 
 REPO = Path(__file__).resolve().parents[2]
 SLUICED = Path(os.environ.get("SLUICED") or REPO / "build" / "sluiced")
+SLUICE_CLI = Path(os.environ.get("SLUICE_CLI") or SLUICED.parent / "sluice")
 TARGET = os.environ.get("SLUICE_TARGET", "sluice")
 SANITIZED = os.environ.get("SLUICE_SANITIZED") == "1"
 KAFKA_HOME = Path(os.environ.get("SLUICE_KAFKA_HOME") or REPO / ".cache" / "kafka")
@@ -623,6 +625,23 @@ def run(
         raise ToolError(
             f"{' '.join(argv)} exited with {r.returncode}\nstderr: {_tail(err)}\nstdout: {_tail(out, 1000)}"
         )
+    return r
+
+
+def sluice_cli(*args: str, input: bytes | None = None, check: bool = True, timeout: float = 60,
+               **kw) -> subprocess.CompletedProcess:
+    """Runs the admin CLI (SLUICE_CLI) with a deadline; with check, a
+    non-zero exit raises ToolError. Under ASan its own leaks and errors fail
+    it too (same options as the broker)."""
+    if not os.access(SLUICE_CLI, os.X_OK):
+        raise ToolError(f"CLI binary {SLUICE_CLI} missing or not executable (run `make build`)")
+    env = {}
+    if SANITIZED:
+        env = {"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1:halt_on_error=1",
+               "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+    r = run([str(SLUICE_CLI), *args], input=input, check=check, timeout=timeout * SLOWDOWN, env=env, **kw)
+    if SANITIZED and any(p.encode() in r.stderr for p in SANITIZER_PATTERNS):
+        raise ToolError(f"sanitizer report from sluice {' '.join(args[:2])}:\n{_tail(r.stderr)}")
     return r
 
 

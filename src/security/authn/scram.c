@@ -338,6 +338,41 @@ static size_t b64_encode(const uint8_t *in, size_t n, char *out)
 }
 
 /* ------------------------------------------------------------------------
+ * Exported primitives (scram.h), for the client side
+ * ------------------------------------------------------------------------ */
+
+int sl_scram_salted_password(int mech, const char *password, size_t passlen, const uint8_t *salt,
+                             size_t salt_len, int32_t iterations, uint8_t *out)
+{
+    if (!mech_md(mech) || salt_len == 0 || iterations < 1)
+        return -1;
+    return salted_password(mech, password, passlen, salt, salt_len, iterations, out);
+}
+
+int sl_scram_hmac(int mech, const uint8_t *key, size_t keylen, const void *data, size_t len,
+                  uint8_t *out)
+{
+    return mech_md(mech) ? hmac(mech, key, keylen, data, len, out) : -1;
+}
+
+int sl_scram_hash(int mech, const uint8_t *data, size_t len, uint8_t *out)
+{
+    return mech_md(mech) ? digest(mech, data, len, out) : -1;
+}
+
+size_t sl_scram_b64_encode(const uint8_t *in, size_t n, char *out)
+{
+    return b64_encode(in, n, out);
+}
+
+long sl_scram_b64_decode(const char *s, size_t n, uint8_t *out, size_t outcap)
+{
+    if (!b64_valid(s, n) || n / 4 * 3 > outcap)
+        return -1;
+    return b64_decode(s, n, out);
+}
+
+/* ------------------------------------------------------------------------
  * The exchange
  * ------------------------------------------------------------------------ */
 

@@ -75,4 +75,32 @@ int sl_scram_check_password(const struct sl_scram_cred *cred, const char *passwo
 int sl_scram_fake_cred(int mech, const uint8_t secret[32], const char *user, int32_t iterations,
                        struct sl_scram_cred *out);
 
+
+/* Primitives for the client side of SCRAM (sasl_client.c) and for the
+ * `sluice user` CLI, which computes SaltedPassword itself as Kafka's admin
+ * client does. Each returns 0 or -1 (unknown mechanism, a length out of
+ * bounds, or an OpenSSL failure); out has room for sl_scram_key_len(mech)
+ * bytes; everything is borrowed. */
+
+/* out = Hi(password, salt, iterations) = PBKDF2-HMAC-H, dkLen = hLen. The
+ * iteration count is not bounded here (a client follows what the server
+ * announced), only checked to be positive; passlen <= SL_SASL_PASSWORD_MAX,
+ * salt_len 1..SL_SCRAM_SALT_MAX. */
+int sl_scram_salted_password(int mech, const char *password, size_t passlen, const uint8_t *salt,
+                             size_t salt_len, int32_t iterations, uint8_t *out);
+
+/* out = HMAC-H(key, data). */
+int sl_scram_hmac(int mech, const uint8_t *key, size_t keylen, const void *data, size_t len,
+                  uint8_t *out);
+
+/* out = H(data). */
+int sl_scram_hash(int mech, const uint8_t *data, size_t len, uint8_t *out);
+
+/* Strict base64 (standard alphabet, padded), as the SCRAM messages use it.
+ * encode writes 4*ceil(n/3) characters and a NUL at out and returns their
+ * count; decode accepts only Kafka's BASE64 pattern, writes at most outcap
+ * bytes and returns the byte count or -1. */
+size_t sl_scram_b64_encode(const uint8_t *in, size_t n, char *out);
+long sl_scram_b64_decode(const char *s, size_t n, uint8_t *out, size_t outcap);
+
 #endif

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The `sluice` admin CLI: one function per top-level command, each in its
+ * own file src/cli/cmd_<name>.c and one row of the command table in
+ * src/cli/main.c. A command gets argv from its own name on (argv[0] is
+ * "user" for `sluice user add ...`) and returns the process exit status:
+ * 0 success, 1 failure (a message on stderr), 2 bad usage.
+ *
+ * Also here: what the commands share (cli_common.c): the connection
+ * options, online connection set-up, Kafka error texts, option parsing.
+ */
+#ifndef SL_CLI_CLI_H
+#define SL_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli/kclient.h"
+
+#define SLUICE_CLI_EXIT_OK 0
+#define SLUICE_CLI_EXIT_FAIL 1
+#define SLUICE_CLI_EXIT_USAGE 2
+
+/* Commands (cmd_<name>.c). */
+int sl_cli_user(int argc, char **argv);
+int sl_cli_acl(int argc, char **argv);
+
+/* The options that say where a command works. */
+struct sl_cli_target {
+    const char *bootstrap;      /* --bootstrap-server */
+    const char *command_config; /* --command-config */
+    const char *data_dir;       /* --data-dir (offline) */
+};
+
+/* If argv[*i] is --bootstrap-server, --command-config or --data-dir (as
+ * "--opt VALUE" or "--opt=VALUE"), stores the value in t, advances *i past
+ * it and returns 1; returns 0 for another argument; -1 (message printed)
+ * when the value is missing. */
+int sl_cli_target_opt(struct sl_cli_target *t, int argc, char **argv, int *i);
+
+/* If argv[*i] is option `name` ("--name VALUE" or "--name=VALUE"), sets
+ * *val, advances *i and returns 1; 0 if it is not; -1 (message printed)
+ * when the value is missing. */
+int sl_cli_opt(const char *name, int argc, char **argv, int *i, const char **val);
+
+/* Checks that exactly one of online (--bootstrap-server/--command-config)
+ * and offline (--data-dir) was chosen, or that online was when
+ * offline_ok is false. Prints the problem and returns -1, else 0. */
+int sl_cli_target_check(const struct sl_cli_target *t, bool offline_ok);
+
+/* Loads --command-config (if any), applies --bootstrap-server (which
+ * wins), checks, and connects. Returns 0 (close k with sl_kclient_close)
+ * or -1 with the message printed. */
+int sl_cli_connect(const struct sl_cli_target *t, struct sl_kclient *k);
+
+/* A clear text for a Kafka error code in a response: `op` says what the
+ * request needed ("ALTER on the cluster"), for the authorization errors.
+ * Returns a static string or buf. */
+const char *sl_cli_kafka_error(int code, const char *op, char *buf, size_t len);
+
+/* Prints "sluice: <message>" and a newline on stderr; returns
+ * SLUICE_CLI_EXIT_FAIL. */
+int sl_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "sluice: <message>", then "Try 'sluice <cmd> --help'."; returns
+ * SLUICE_CLI_EXIT_USAGE. */
+int sl_cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif
