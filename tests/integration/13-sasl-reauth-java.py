@@ -231,6 +231,12 @@ def topic_values(b: h.Broker, topic: str) -> list[bytes]:
     return [g.value for g in got]
 
 
+def max_ack_pause(acks: list[Event], start: int, end: int) -> int:
+    """The longest time without an acknowledgement between start and end (ms)."""
+    ts = [start] + sorted(a.ms for a in acks if start < a.ms < end) + [end]
+    return max(b - a for a, b in zip(ts, ts[1:]))
+
+
 def producing_conn(ev: AuthEvents) -> int:
     """The connection whose session was renewed most: the one the producer
     writes on (the client's bootstrap connection falls idle after the first
@@ -281,22 +287,29 @@ def test_java_producer_keeps_producing_across_reauthentications(rb, pki, tmp_pat
     conn = producing_conn(ev)
     renewals = [t for t, c in ev.reauth if c == conn]
     first = [t for t, c in ev.auth if c == conn]
-    # The producing connection authenticated once and was renewed on the same
-    # connection, each time before the session ran out.
+    # The producing connection authenticated once and its session was renewed
+    # on the same connection, paced by session_lifetime_ms (the Java client
+    # starts at 85-95% of it; the broker logs the end of each exchange), and
+    # never ran out: a request on an expired session closes the connection
+    # with a log line.
     assert len(first) == 1, f"conn {conn}: first authentications {first}"
     assert len(renewals) >= 3, renewals
     chain = first + renewals
     gaps = [b - a for a, b in zip(chain, chain[1:])]
-    assert all(0 < g < LIFETIME_MS for g in gaps), f"session renewals {gaps} ms apart, lifetime {LIFETIME_MS}"
+    assert all(0.8 * LIFETIME_MS < g < LIFETIME_MS + SLACK_MS for g in gaps), \
+        f"session renewals {gaps} ms apart, lifetime {LIFETIME_MS} ms"
     assert not ev.expired and not ev.failed, (ev.expired, ev.failed)
     # No other connection was needed: the client's bootstrap connection (used
     # for the first Metadata) and the producing connection, nothing more.
     others = sorted({c for _, c in ev.auth} - {conn})
     assert len(others) <= 1, f"user {user} authenticated on connections {others} besides {conn}"
     assert not any(c != conn for _, c in ev.reauth), ev.reauth
-    # Records went out and were acknowledged in every session of the connection.
+    # Records went out and were acknowledged in every session of the
+    # connection, without a pause as long as a session.
     for a, b in zip(chain, chain[1:]):
         assert any(a <= x.ms < b for x in acks), f"no acknowledgement between {a} and {b}"
+    pause = max_ack_pause(acks, acks[0].ms, chain[-1])
+    assert pause < LIFETIME_MS, f"acknowledgements paused for {pause} ms"
 
 
 def test_java_producer_cut_off_when_user_deleted(rb, pki, tmp_path):
@@ -333,6 +346,7 @@ def test_java_producer_cut_off_when_user_deleted(rb, pki, tmp_path):
 
         jp.wait_for(other_goes_on, (10 + 3 * LIFETIME_MS / 1000) * h.SLOWDOWN,
                    f"{other} to re-authenticate and be acknowledged after {victim} was cut off")
+        t_stop = int(time.time() * 1000)
         jp.stop()
     finally:
         jp.kill()
@@ -372,3 +386,8 @@ def test_java_producer_cut_off_when_user_deleted(rb, pki, tmp_path):
     eo = auth_events(rb, other)
     assert not eo.failed and not eo.expired
     assert len([t for t, _ in eo.reauth if t > t_failed]) >= 1
+    # ... and without a pause as long as a session (up to the stop, when
+    # the last re-authentication after the cut-off had been acknowledged).
+    oacks = jp.of("ACK", other)
+    pause = max_ack_pause(oacks, oacks[0].ms, t_stop)
+    assert pause < LIFETIME_MS, f"{other}'s acknowledgements paused for {pause} ms"

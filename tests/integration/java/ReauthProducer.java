@@ -7,7 +7,7 @@
 //
 //   java -cp '.cache/kafka/libs/*' ReauthProducer.java INTERVAL_MS CLOSE_MS LABEL=PROPS=TOPIC...
 //
-// Every INTERVAL_MS each producer sends one record, value "<label>-<i>", until
+// Every INTERVAL_MS each producer sends one record (each from its own thread), value "<label>-<i>", until
 // stdin reaches end of file; then the producers are closed in order, each
 // given at most CLOSE_MS for what it still has unacknowledged (which then
 // fails). One line per event on
@@ -99,11 +99,24 @@ public class ReauthProducer {
         });
         stdin.setDaemon(true);
         stdin.start();
-        while (stdin.isAlive()) {
-            for (One o : all)
-                o.sendOne();
-            Thread.sleep(interval);
+        // One sending thread per producer: a producer whose send() blocks
+        // (its user deleted, no metadata) must not hold the others back.
+        List<Thread> senders = new ArrayList<>();
+        for (One o : all) {
+            Thread t = new Thread(() -> {
+                try {
+                    while (stdin.isAlive()) {
+                        o.sendOne();
+                        Thread.sleep(interval);
+                    }
+                } catch (InterruptedException ignored) {
+                }
+            });
+            t.start();
+            senders.add(t);
         }
+        for (Thread t : senders)
+            t.join();
         for (One o : all) {
             o.producer.close(Duration.ofMillis(closeMs));
             say("DONE " + o.label + " " + o.sent + " " + o.acked.get() + " " + o.failed.get());
