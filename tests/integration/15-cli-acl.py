@@ -23,7 +23,7 @@ def acl_broker(broker_factory, pki, tmp_path):
     h.only_on_sluice("the sluice CLI and Sluice's SASL keys")
     cfg = pki.broker_ssl_config(store="PKCS12", prefix="listener.name.sasl_ssl.")
     cfg.update({"super.users": "User:admin", "sasl.enabled.mechanisms": "SCRAM-SHA-512",
-                "connection.failed.authentication.delay.ms": "0"})
+                "allow.everyone.if.no.acl.found": "false"})
     b = broker_factory(cfg, listeners=[("SASL_SSL", "SASL_SSL")], tls=pki.client())
     h.sluice_cli("user", "add", "admin", "--password-stdin", "--data-dir", str(b.data_dir),
                  input=(ADMIN_PW + "\n").encode())
@@ -58,7 +58,8 @@ def admin_view(b: h.Broker, pki) -> set[tuple[str, ...]]:
     f = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
                          AclOperation.ANY, AclPermissionType.ANY)
     got = a.describe_acls(f, request_timeout=30 * h.SLOWDOWN).result(timeout=60 * h.SLOWDOWN)
-    return {(x.restype.name, x.resource_pattern_type.name, x.name, x.principal, x.host,
+    # confluent-kafka calls resource type 4 (the cluster) BROKER.
+    return {(x.restype.name.replace("BROKER", "CLUSTER"), x.resource_pattern_type.name, x.name, x.principal, x.host,
              x.operation.name, x.permission_type.name) for x in got}
 
 
