@@ -246,13 +246,14 @@ def test_principal_names_are_kafkas(broker_factory, pki):
     """The names expected above are the ones Apache Kafka derives: with its
     authorizer, only super users may create topics, and each identity can
     because its expected name is listed; probe (probe@harness) is not listed and
-    cannot. (Kafka only: Sluice has no authorizer yet.)"""
-    h.only_on_kafka("uses Kafka's StandardAuthorizer to observe principals")
+    cannot. The same on Sluice, whose authorizer is always on."""
     names = expected_principals(pki)
     cfg = pki.broker_ssl_config(store="PEM", client_auth="required")
+    if h.TARGET == "kafka":
+        cfg["authorizer.class.name"] = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
     cfg.update({
         "ssl.principal.mapping.rules": PRINCIPAL_RULES,
-        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
         # ANONYMOUS: the broker's own requests to its controller (PLAINTEXT).
         "super.users": ";".join(["User:ANONYMOUS"] + [f"User:{n}" for n in names.values()]),
     })
