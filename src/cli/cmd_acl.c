@@ -2,8 +2,11 @@
  *
  * `sluice acl add|remove|list`: Kafka ACLs through CreateAcls,
  * DeleteAcls and DescribeAcls (keys 30, 31, 29; PROTOCOL.md §6), with the
- * flags of kafka-acls.sh. Online only: ACL changes go through the broker
- * so that they are authorized and audited.
+ * flags of kafka-acls.sh. Online, ACL changes go through the broker so
+ * that they are authorized and audited; offline (--data-dir, the broker
+ * stopped) the same verbs work on the metadata store directly, to set up
+ * the first ACLs before a broker ever runs (like `sluice user add
+ * --data-dir`).
  *
  *   add     one binding per resource × (principal × host) × operation, for
  *           the --allow-* and the --deny-* principals; hosts default to *,
@@ -26,6 +29,7 @@
 #include "cli/cli.h"
 #include "core/arena.h"
 #include "core/mem.h"
+#include "meta/meta.h"
 #include "protocol/gen/apis.h"
 #include "security/authz/acl.h"
 
@@ -41,7 +45,8 @@ static const char USAGE[] =
     "            ALTER_CONFIGS IDEMPOTENT_WRITE (default ALL)\n"
     "RESOURCES:  --topic T, --group G, --transactional-id T (repeatable), --cluster\n"
     "T:          LITERAL (default) or PREFIXED; remove and list also take ANY and MATCH\n"
-    "WHERE:      --bootstrap-server HOST:PORT and/or --command-config FILE\n"
+    "WHERE:      --bootstrap-server HOST:PORT and/or --command-config FILE (online), or\n"
+    "            --data-dir DIR (offline: the broker must be stopped)\n"
     "remove without principals removes every ACL of the resources and needs --force.\n"
     "Output: one line per binding, tab-separated: RESOURCE_TYPE PATTERN_TYPE NAME\n"
     "PRINCIPAL HOST OPERATION PERMISSION.\n";
@@ -503,6 +508,113 @@ static int run_list(struct sl_kclient *k, const struct acl_args *a)
     return rc;
 }
 
+/* ---- offline ---- */
+
+/* A binding of the request (its strings are argv's, NUL-terminated). */
+static struct sl_acl acl_of(const struct CreateAclsRequest_AclCreation *c)
+{
+    return (struct sl_acl){.res = c->resource_type, .pattern = c->resource_pattern_type,
+                           .op = c->operation, .perm = c->permission_type,
+                           .name = (char *)c->resource_name.p, .principal = (char *)c->principal.p,
+                           .host = (char *)c->host.p};
+}
+
+static struct sl_acl_filter filter_of(const struct DeleteAclsRequest_DeleteAclsFilter *f)
+{
+    return (struct sl_acl_filter){.res = f->resource_type_filter, .pattern = f->pattern_type_filter,
+                                  .op = f->operation, .perm = f->permission_type,
+                                  .name = f->resource_name_filter.p,
+                                  .principal = f->principal_filter.p, .host = f->host_filter.p};
+}
+
+static void line_of(struct lines *ls, const char *prefix, const struct sl_acl *x)
+{
+    line_add(ls, prefix, x->res, x->pattern, sl_str_c(x->name), sl_str_c(x->principal),
+             sl_str_c(x->host), x->op, x->perm);
+}
+
+static int offline_verb(struct sl_meta *m, const struct acl_args *a, struct sl_arena *ar)
+{
+    struct lines ls = {0};
+    int rc = SLUICE_CLI_EXIT_OK;
+    if (strcmp(a->verb, "add") == 0) {
+        struct CreateAclsRequest req;
+        build_create(a, ar, &req);
+        struct sl_acl *acls = sl_arena_alloc(ar, sizeof *acls * (size_t)req.creations.n);
+        for (int i = 0; i < req.creations.n; i++) {
+            acls[i] = acl_of(&req.creations.a[i]);
+            const char *why = sl_acl_validate(&acls[i]);
+            if (why)
+                return sl_cli_fail("cannot add an ACL: %s", why);
+        }
+        sl_err_t e = sl_meta_create_acls(m, acls, req.creations.n);
+        if (e != SL_ERR_NONE)
+            return sl_cli_fail("cannot store the ACLs: %s", sl_err_name(e));
+        for (int i = 0; i < req.creations.n; i++)
+            line_of(&ls, "added\t", &acls[i]);
+    } else if (strcmp(a->verb, "remove") == 0) {
+        struct DeleteAclsRequest req;
+        build_delete(a, ar, &req);
+        int n = req.filters.n;
+        struct sl_acl_filter *fs = sl_arena_alloc(ar, sizeof *fs * (size_t)n);
+        struct sl_meta_acl_list *del = sl_arena_alloc(ar, sizeof *del * (size_t)n);
+        memset(del, 0, sizeof *del * (size_t)n);
+        for (int i = 0; i < n; i++)
+            fs[i] = filter_of(&req.filters.a[i]);
+        sl_err_t e = sl_meta_delete_acls(m, fs, n, del);
+        if (e != SL_ERR_NONE)
+            return sl_cli_fail("cannot remove ACLs: %s", sl_err_name(e));
+        int removed = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < del[i].n; j++, removed++)
+                line_of(&ls, "removed\t", &del[i].acls[j]);
+            sl_meta_acl_list_clear(&del[i]);
+        }
+        if (removed == 0)
+            fprintf(stderr, "sluice: no ACL matched: nothing removed\n");
+    } else {
+        for (int i = 0; i < (a->n_res ? a->n_res : 1); i++) {
+            struct DescribeAclsRequest req;
+            build_describe(a, i, &req);
+            struct sl_acl_filter f = {.res = req.resource_type_filter,
+                                      .pattern = req.pattern_type_filter, .op = req.operation,
+                                      .perm = req.permission_type,
+                                      .name = req.resource_name_filter.p,
+                                      .principal = req.principal_filter.p, .host = NULL};
+            struct sl_meta_acl_list l = {0};
+            if (sl_meta_list_acls(m, &f, &l) != SL_ERR_NONE) {
+                rc = sl_cli_fail("cannot list ACLs: invalid filter");
+                break;
+            }
+            for (int j = 0; j < l.n; j++)
+                line_of(&ls, "", &l.acls[j]);
+            sl_meta_acl_list_clear(&l);
+        }
+    }
+    lines_print_free(&ls);
+    return rc;
+}
+
+static int offline(const struct acl_args *a)
+{
+    struct sl_meta *m = NULL;
+    char err[1024];
+    sl_err_t e = sl_meta_open_local(a->t.data_dir, &m, err, sizeof err);
+    if (e != SL_ERR_NONE) {
+        if (e == SL_ERR__STATE)
+            return sl_cli_fail("%s: offline mode needs the broker stopped; while it runs, use "
+                               "--bootstrap-server and --command-config instead",
+                               err);
+        return sl_cli_fail("%s", err);
+    }
+    struct sl_arena ar;
+    sl_arena_init(&ar);
+    int rc = offline_verb(m, a, &ar);
+    sl_arena_destroy(&ar);
+    sl_meta_close(m);
+    return rc;
+}
+
 int sl_cli_acl(int argc, char **argv)
 {
     struct acl_args a;
@@ -514,8 +626,10 @@ int sl_cli_acl(int argc, char **argv)
     }
     if (r != 0)
         return sl_cli_usage_error("acl", "%s", err);
-    if (sl_cli_target_check(&a.t, false) != 0)
+    if (sl_cli_target_check(&a.t, true) != 0)
         return SLUICE_CLI_EXIT_USAGE;
+    if (a.t.data_dir)
+        return offline(&a);
     struct sl_kclient k;
     if (sl_cli_connect(&a.t, &k) != 0)
         return SLUICE_CLI_EXIT_FAIL;

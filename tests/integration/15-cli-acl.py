@@ -2,11 +2,8 @@
 """The `sluice acl` CLI (issue 6): ACLs added, listed and removed through
 CreateAcls / DescribeAcls / DeleteAcls over SASL_SSL as a super user, each
 change checked independently with confluent-kafka's AdminClient
-(describe_acls), and surviving a restart.
-
-Written before the broker served the ACL APIs: needs the broker side of
-issue 6 (an authorizer, so that the APIs answer something other than
-SECURITY_DISABLED) to pass.
+(describe_acls), and surviving a restart; and offline on a stopped broker's
+data directory, to set up the first ACLs before a broker ever runs.
 """
 
 from __future__ import annotations
@@ -114,3 +111,30 @@ def test_acl_refusals(acl_broker, pki, tmp_path):
             check=False)
     assert r.returncode == 2 and b"does not apply to GROUP" in r.stderr
     assert admin_view(b, pki) == set()
+
+
+def test_offline_acls_before_first_start(broker_factory, tmp_path):
+    """Deny by default, no super user: ACLs written offline before the first
+    start are what lets kcat (User:ANONYMOUS on PLAINTEXT) use one topic and
+    nothing else; a running broker locks the offline mode out."""
+    h.only_on_sluice("the sluice CLI")
+    b = broker_factory({"allow.everyone.if.no.acl.found": "false", "auto.create.topics.enable": "true"})
+    r = h.sluice_cli("acl", "add", "--data-dir", str(b.data_dir), "--allow-principal", "User:ANONYMOUS",
+                     "--operation", "Write", "--operation", "Read", "--operation", "Create",
+                     "--topic", "demo-")
+    assert len(r.stdout.decode().splitlines()) == 3, r.stdout
+    r = h.sluice_cli("acl", "add", "--data-dir", str(b.data_dir), "--allow-principal", "User:ANONYMOUS",
+                     "--operation", "All", "--topic", "demo", "--resource-pattern-type", "prefixed")
+    assert r.stdout.decode().split("\t")[:3] == ["added", "TOPIC", "PREFIXED"], r.stdout
+    listed = rows(h.sluice_cli("acl", "list", "--data-dir", str(b.data_dir)))
+    assert ("TOPIC", "PREFIXED", "demo", "User:ANONYMOUS", "*", "ALL", "ALLOW") in listed, listed
+    b.start()
+    src = tmp_path / "in.txt"
+    src.write_text("one\ntwo\n")
+    h.kcat("-P", "-b", b.bootstrap, "-t", "demo-1", "-l", str(src))
+    got = h.kcat("-C", "-b", b.bootstrap, "-t", "demo-1", "-o", "beginning", "-e", "-q").stdout
+    assert got.decode().split() == ["one", "two"]
+    denied = h.kcat("-P", "-b", b.bootstrap, "-t", "other", "-l", str(src), check=False)
+    assert denied.returncode != 0 and b"authorization" in denied.stderr.lower(), denied.stderr[-500:]
+    locked = h.sluice_cli("acl", "list", "--data-dir", str(b.data_dir), check=False)
+    assert locked.returncode == 1 and b"broker stopped" in locked.stderr, locked.stderr
