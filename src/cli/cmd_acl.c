@@ -388,7 +388,8 @@ static int cmp_str(const void *x, const void *y)
 
 static void lines_print_free(struct lines *ls)
 {
-    qsort(ls->l, (size_t)ls->n, sizeof *ls->l, cmp_str);
+    if (ls->n > 1)
+        qsort(ls->l, (size_t)ls->n, sizeof *ls->l, cmp_str);
     for (int i = 0; i < ls->n; i++) {
         /* Drop exact repeats (a binding matched by two list filters). */
         if (i == 0 || strcmp(ls->l[i], ls->l[i - 1]) != 0)
