@@ -136,6 +136,27 @@ def test_kcat(sb, pki, listener, mech, tmp_path):
     assert r.stdout.decode().split() == lines
 
 
+@pytest.mark.parametrize("mech", ["SCRAM-SHA-256", "PLAIN"])
+def test_kafka_python_v0_raw_tokens(sb, pki, mech):
+    """An old client's flow: kafka-python told the broker is 0.10.0 sends
+    SaslHandshake v0 and then the mechanism's messages as bare
+    length-prefixed tokens, not SaslAuthenticate (PROTOCOL.md §4.2). It
+    authenticates and lists topics (Metadata v0/v1)."""
+    from kafka import KafkaConsumer
+    topic = f"v0-visible-{mech.lower()}"
+    h.create_topic(sb.bootstrap_of("PLAINTEXT"), topic)
+    line = f"authenticated {mech} as User:alice (SaslHandshake v0, bare tokens)"
+    before = sb.log_text().count(line)
+    c = KafkaConsumer(bootstrap_servers=sb.bootstrap_of("SASL_SSL"), security_protocol="SASL_SSL",
+                      ssl_cafile=str(pki.client().ca_pem), sasl_mechanism=mech,
+                      sasl_plain_username="alice", sasl_plain_password=PASSWORD, api_version=(0, 10, 0))
+    try:
+        assert topic in c.topics()
+    finally:
+        c.close()
+    h.wait_for(lambda: sb.log_text().count(line) > before, 10, "the v0 authentication in the broker log")
+
+
 @pytest.mark.parametrize("listener,mech", [("SASL_PLAINTEXT", "SCRAM-SHA-256"), ("SASL_SSL", "SCRAM-SHA-512"),
                                            ("SASL_SSL", "PLAIN")])
 def test_kafka_python(sb, pki, listener, mech):

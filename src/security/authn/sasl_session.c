@@ -181,9 +181,10 @@ static int64_t complete(struct sl_conn *c, const char *user, char *why, size_t w
     s->expiry_ms = life > 0 ? sl_evloop_now_ms(c->nl->el) + life : 0;
     c->max_frame = c->nl->broker->cfg->socket_request_max_bytes;
     c->handshake_deadline_ms = 0;
-    SL_INFO("sasl", "conn %llu from %s on %s: %s %s as %s%s", (unsigned long long)c->id, c->peer,
-            c->lst->name, s->reauth ? "re-authenticated" : "authenticated", s->mech->name,
-            c->principal, life > 0 ? "" : " (session does not expire)");
+    SL_INFO("sasl", "conn %llu from %s on %s: %s %s as %s%s%s", (unsigned long long)c->id,
+            c->peer, c->lst->name, s->reauth ? "re-authenticated" : "authenticated", s->mech->name,
+            c->principal, s->raw_tokens ? " (SaslHandshake v0, bare tokens)" : "",
+            life > 0 ? "" : " (session does not expire)");
     s->reauth = false;
     return life;
 }
