@@ -24,6 +24,7 @@ int sl_api_describe_configs(struct sl_req *req);
 int sl_api_alter_configs(struct sl_req *req);
 int sl_api_incremental_alter_configs(struct sl_req *req);
 int sl_api_describe_cluster(struct sl_req *req);
+int sl_api_describe_client_quotas(struct sl_req *req);
 int sl_api_describe_user_scram_credentials(struct sl_req *req);
 int sl_api_alter_user_scram_credentials(struct sl_req *req);
 int sl_api_init_producer_id(struct sl_req *req);

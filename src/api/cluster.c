@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
+ * DescribeClientQuotas (key 48, v0-1): Sluice keeps no client quotas yet,
+ * so the answer is an empty list (after Kafka's check, DESCRIBE_CONFIGS on
+ * the cluster); kafka-configs --describe --entity-type users needs it.
+ *
  * DescribeCluster (key 60, v0–2): this broker, the cluster id, itself as
  * controller. Only the broker endpoint type (1) exists here; asking for
  * controllers (2) gets UNSUPPORTED_ENDPOINT_TYPE as in Kafka. Like Kafka,
@@ -9,6 +13,7 @@
 #include "api/api.h"
 #include "api/util.h"
 #include "protocol/dispatch.h"
+#include "protocol/gen/describe_client_quotas.h"
 #include "protocol/gen/describe_cluster.h"
 #include "security/authz/authorize.h"
 #include "server/broker.h"
@@ -33,5 +38,17 @@ int sl_api_describe_cluster(struct sl_req *req)
     if (body->include_cluster_authorized_operations)
         resp->cluster_authorized_operations =
             sl_authz_ops_bitfield(req, SL_ACL_RES_CLUSTER, SL_STR_LIT(SL_ACL_CLUSTER_NAME));
+    return SL_HANDLER_DONE;
+}
+
+int sl_api_describe_client_quotas(struct sl_req *req)
+{
+    struct DescribeClientQuotasResponse *resp = req->resp;
+    resp->entries.n = 0;
+    if (!sl_authz_cluster(req, SL_ACL_OP_DESCRIBE_CONFIGS)) {
+        resp->error_code = SL_ERR_CLUSTER_AUTHORIZATION_FAILED;
+        resp->error_message = sl_api_str(req, "Cluster authorization failed.");
+        resp->entries.n = -1;
+    }
     return SL_HANDLER_DONE;
 }

@@ -57,6 +57,8 @@ static const struct sl_api_row rows[] = {
     {SL_API_DELETE_GROUPS, 0, 2, 0, sl_api_delete_groups, false, "change", AZ(DELETE, GROUP)},
     {SL_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, 0, sl_api_incremental_alter_configs, false, "change", AZ(ALTER_CONFIGS, TOPIC)},
     {SL_API_OFFSET_DELETE, 0, 0, 0, sl_api_offset_delete, false, "change", AZ(DELETE, GROUP)},
+    {SL_API_DESCRIBE_CLIENT_QUOTAS, 0, 1, 0, sl_api_describe_client_quotas, false, "describe",
+     AZ(DESCRIBE_CONFIGS, CLUSTER)},
     {SL_API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0, 0, sl_api_describe_user_scram_credentials,
      false, "describe", AZ(DESCRIBE, CLUSTER)},
     {SL_API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0, 0, sl_api_alter_user_scram_credentials, false,

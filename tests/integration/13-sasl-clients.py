@@ -299,6 +299,18 @@ def test_user_changes_survive_restart(tmp_path_factory, pki):
             b.kill()
 
 
+def test_kafka_configs_describes_users(sb):
+    """kafka-configs --describe --entity-type users (DescribeClientQuotas,
+    empty, and DescribeUserScramCredentials) shows alice's mechanisms and
+    iterations, never a secret."""
+    r = h.kafka_tool("kafka-configs", "--bootstrap-server", sb.bootstrap_of("PLAINTEXT"), "--describe",
+                     "--entity-type", "users", "--entity-name", "alice")
+    out = r.stdout.decode()
+    assert "SCRAM credential configs for user-principal 'alice' are" in out, out + r.stderr.decode()
+    assert "SCRAM-SHA-256=iterations=4096" in out and "SCRAM-SHA-512=iterations=4096" in out, out
+    assert PASSWORD not in out
+
+
 def test_only_super_users_manage_credentials(sb, pki, tmp_path):
     props = tmp_path / "alice.properties"
     props.write_text(

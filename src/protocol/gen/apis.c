@@ -38,6 +38,7 @@ const struct sl_api_info sl_api_table[SL_API_COUNT] = {
     {42, "DeleteGroups", 0, 2, 2, &sl_desc_DeleteGroupsRequest, &sl_desc_DeleteGroupsResponse},
     {44, "IncrementalAlterConfigs", 0, 1, 1, &sl_desc_IncrementalAlterConfigsRequest, &sl_desc_IncrementalAlterConfigsResponse},
     {47, "OffsetDelete", 0, 0, -1, &sl_desc_OffsetDeleteRequest, &sl_desc_OffsetDeleteResponse},
+    {48, "DescribeClientQuotas", 0, 1, 1, &sl_desc_DescribeClientQuotasRequest, &sl_desc_DescribeClientQuotasResponse},
     {50, "DescribeUserScramCredentials", 0, 0, 0, &sl_desc_DescribeUserScramCredentialsRequest, &sl_desc_DescribeUserScramCredentialsResponse},
     {51, "AlterUserScramCredentials", 0, 0, 0, &sl_desc_AlterUserScramCredentialsRequest, &sl_desc_AlterUserScramCredentialsResponse},
     {60, "DescribeCluster", 0, 2, 0, &sl_desc_DescribeClusterRequest, &sl_desc_DescribeClusterResponse},
@@ -75,9 +76,10 @@ static const uint8_t api_index[61] = {
     [42] = 28,
     [44] = 29,
     [47] = 30,
-    [50] = 31,
-    [51] = 32,
-    [60] = 33,
+    [48] = 31,
+    [50] = 32,
+    [51] = 33,
+    [60] = 34,
 };
 
 const struct sl_api_info *sl_api_lookup(int16_t key)

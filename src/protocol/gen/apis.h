@@ -23,6 +23,7 @@
 #include "protocol/gen/delete_records.h"
 #include "protocol/gen/delete_topics.h"
 #include "protocol/gen/describe_acls.h"
+#include "protocol/gen/describe_client_quotas.h"
 #include "protocol/gen/describe_cluster.h"
 #include "protocol/gen/describe_configs.h"
 #include "protocol/gen/describe_groups.h"
@@ -78,13 +79,14 @@ enum sl_api_key {
     SL_API_DELETE_GROUPS = 42,
     SL_API_INCREMENTAL_ALTER_CONFIGS = 44,
     SL_API_OFFSET_DELETE = 47,
+    SL_API_DESCRIBE_CLIENT_QUOTAS = 48,
     SL_API_DESCRIBE_USER_SCRAM_CREDENTIALS = 50,
     SL_API_ALTER_USER_SCRAM_CREDENTIALS = 51,
     SL_API_DESCRIBE_CLUSTER = 60,
 };
 
 /* Number of rows in sl_api_table. */
-#define SL_API_COUNT 33
+#define SL_API_COUNT 34
 
 struct sl_api_info {
     int16_t key;
