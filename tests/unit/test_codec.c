@@ -361,7 +361,7 @@ static void test_tables(void)
     CHECK_EQ_INT(SL_API_PRODUCE, 0);
     CHECK_EQ_INT(SL_API_API_VERSIONS, 18);
     CHECK_EQ_INT(SL_API_DESCRIBE_USER_SCRAM_CREDENTIALS, 50);
-    CHECK_EQ_INT(SL_API_COUNT, 33);
+    CHECK_EQ_INT(SL_API_COUNT, 34);
     const struct sl_api_info *p = sl_api_lookup(SL_API_PRODUCE);
     CHECK(p && strcmp(p->name, "Produce") == 0);
     CHECK_EQ_INT(p->min_version, 0);
