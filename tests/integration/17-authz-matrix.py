@@ -456,3 +456,30 @@ def test_revoking_read_stops_a_running_consumer(ab):
         h.wait_for(denied, 20 * h.SLOWDOWN, "TOPIC_AUTHORIZATION_FAILED after the revocation")
     finally:
         c.close()
+
+
+def test_authorized_operations(ab):
+    """The authorized-operations bitfields (DescribeCluster, Metadata v8+
+    topics, DescribeGroups v3+) show exactly what the ACLs allow, with the
+    implied operations (READ implies DESCRIBE)."""
+    from confluent_kafka import TopicCollection
+    from confluent_kafka.admin import AclOperation, AdminClient
+    set_acls(ab, ["ALLOW alice DESCRIBE CLUSTER LITERAL kafka-cluster",
+                  "ALLOW alice READ TOPIC LITERAL t-main",
+                  "ALLOW alice DESCRIBE_CONFIGS TOPIC LITERAL t-main",
+                  "ALLOW alice READ GROUP LITERAL g-ops"])
+    a = AdminClient(conf(ab))
+    cl = a.describe_cluster(include_authorized_operations=True, request_timeout=15).result(timeout=30)
+    assert set(cl.authorized_operations) == {AclOperation.DESCRIBE}, cl.authorized_operations
+    td = a.describe_topics(TopicCollection(["t-main"]), include_authorized_operations=True,
+                           request_timeout=15)["t-main"].result(timeout=30)
+    assert set(td.authorized_operations) == {AclOperation.READ, AclOperation.DESCRIBE,
+                                             AclOperation.DESCRIBE_CONFIGS}, td.authorized_operations
+    from confluent_kafka import Producer
+    p = Producer({"bootstrap.servers": ab.bootstrap_of("PLAINTEXT")})  # the super user
+    p.produce("t-main", b"for g-ops")
+    assert p.flush(30) == 0
+    assert do_group_consume(ab, "g-ops") == "OK"
+    gd = a.describe_consumer_groups(["g-ops"], include_authorized_operations=True,
+                                    request_timeout=15)["g-ops"].result(timeout=30)
+    assert set(gd.authorized_operations) == {AclOperation.READ, AclOperation.DESCRIBE}, gd.authorized_operations
