@@ -309,17 +309,8 @@ int sl_audit_verify_dir(const char *dir, const uint8_t key[SL_AUDIT_KEY_LEN],
         records += s[i].first_seq ? s[i].last_seq - s[i].first_seq + 1 : 0;
     }
     for (int i = 0; i < n && rc == 0; i++) {
-        bool tail_ok = false;
-        if (i + 1 < n && s[i + 1].has_open && !s[i + 1].bad) {
-            rc = check_link(o, dir, names[i], &s[i], names[i + 1], &s[i + 1], &h, &tail_ok);
-            if (rc)
-                break;
-        }
-        if (s[i].bad && !tail_ok) {
-            rc = broken_in(o, names[i], &s[i]);
-            break;
-        }
-        if (i == 0 && strcmp(s[0].open_reason, "genesis") != 0 && s[0].first_seq != kept) {
+        if (i == 0 && s[0].has_open && strcmp(s[0].open_reason, "genesis") != 0 &&
+            s[0].first_seq != kept) {
             if (kept)
                 report(o, "BROKEN %s line 1 (sequence %" PRIu64 "): the oldest file should start "
                           "at sequence %" PRIu64 " (the first kept by retention): a file is missing",
@@ -331,7 +322,23 @@ int sl_audit_verify_dir(const char *dir, const uint8_t key[SL_AUDIT_KEY_LEN],
             rc = 1;
             break;
         }
-        if (i > 0 && !tail_ok && strcmp(s[i].open_reason, "damaged") == 0) {
+        bool next_ok = i + 1 < n && s[i + 1].has_open && !(s[i + 1].bad && s[i + 1].bad_line == 1);
+        bool tail_ok = false;
+        if (s[i].bad) {
+            /* Only a sink failure recorded by the next file explains a bad
+             * tail (records written but never confirmed). */
+            if (next_ok && strcmp(s[i + 1].open_reason, "sink_failure") == 0)
+                rc = check_link(o, dir, names[i], &s[i], names[i + 1], &s[i + 1], &h, &tail_ok);
+            if (rc == 0 && !tail_ok)
+                rc = broken_in(o, names[i], &s[i]);
+            if (rc)
+                break;
+        } else if (next_ok) {
+            rc = check_link(o, dir, names[i], &s[i], names[i + 1], &s[i + 1], &h, &tail_ok);
+            if (rc)
+                break;
+        }
+        if (i > 0 && strcmp(s[i].open_reason, "damaged") == 0) {
             report(o, "BROKEN %s line 1 (sequence %" PRIu64 "): the broker found %s damaged at "
                       "start and started a new chain segment here",
                    names[i], s[i].first_seq, names[i - 1]);

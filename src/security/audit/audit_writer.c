@@ -114,7 +114,7 @@ static struct {
     int n_pending_delete;
     bool delete_after_flush;
     int64_t next_retry_ms;
-    uint64_t dropped_reported;
+    uint64_t dropped_reported, dropped_in_open;
 } A;
 
 static pthread_mutex_t A_init_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -255,6 +255,9 @@ static int flush_out(void)
     if (rc < 0)
         return rc;
     sl_wbuf_clear(&A.out);
+    if (A.dropped_in_open > A.dropped_reported)
+        A.dropped_reported = A.dropped_in_open;
+    A.dropped_in_open = 0;
     A.durable_seq = A.last_seq;
     memcpy(A.durable_mac, A.last_mac, SL_AUDIT_MAC_LEN);
     snprintf(A.durable_file, sizeof A.durable_file, "%s", A.file_name);
@@ -322,7 +325,7 @@ static void open_data(struct sl_wbuf *w, const char *reason, const char *prev_fi
     uint64_t dropped = atomic_load(&A.dropped);
     if (dropped > A.dropped_reported) {
         sl_aj_ku64(&j, "dropped_events", dropped - A.dropped_reported);
-        A.dropped_reported = dropped;
+        A.dropped_in_open = dropped; /* reported once this record is durable */
     }
     if (what)
         sl_aj_kcstr(&j, "what", what);
@@ -400,11 +403,19 @@ static void plan_retention(void)
         sl_aj_ku64(&j, "first_seq_kept", first_seq_of(names[del]));
         sl_aj_ki64(&j, "bytes_kept", total);
         sl_aj_obj_end(&j);
+        pthread_mutex_lock(&A.mu);
+        if (A.closing) {
+            /* The file is sealed for shutdown: the next start decides. */
+            pthread_mutex_unlock(&A.mu);
+            sl_wbuf_destroy(&w);
+            del = 0;
+            goto out;
+        }
+        free(A.pending_delete);
         A.pending_delete = sl_xcalloc((size_t)del, sizeof *A.pending_delete);
         for (int i = 0; i < del; i++)
             A.pending_delete[i] = sl_xstrdup(names[i]);
         A.n_pending_delete = del;
-        pthread_mutex_lock(&A.mu);
         struct entry *e = entry_get_locked();
         e->kind = K_RETENTION;
         e->time_ms = now;
@@ -416,6 +427,7 @@ static void plan_retention(void)
         sl_wbuf_destroy(&w);
         SL_INFO("audit", "retention: deleting %d old audit file(s) from %s", del, A.dir);
     }
+out:
     free(size);
     free(mtime);
     for (int i = 0; i < n; i++)
@@ -443,6 +455,7 @@ static void sink_failed(const char *what, int err)
     A.last_seq = A.durable_seq;
     memcpy(A.last_mac, A.durable_mac, SL_AUDIT_MAC_LEN);
     A.next_retry_ms = sl_mono_ms() + A.retry_ms;
+    A.dropped_in_open = 0;
     for (int i = 0; i < A.n_pending_delete; i++)
         free(A.pending_delete[i]);
     A.n_pending_delete = 0;
@@ -452,6 +465,7 @@ static void sink_failed(const char *what, int err)
 /* Tries a new file whose open record states the gap. Writer thread. */
 static void try_recover(void)
 {
+    uint64_t linked = A.durable_seq;
     pthread_mutex_lock(&A.mu);
     uint64_t seq = A.next_seq++;
     pthread_mutex_unlock(&A.mu);
@@ -475,6 +489,7 @@ static void try_recover(void)
         memcpy(A.last_mac, A.durable_mac, SL_AUDIT_MAC_LEN);
         A.fops->unlink(A.fops, path);
         A.next_retry_ms = sl_mono_ms() + A.retry_ms;
+        A.dropped_in_open = 0;
         return;
     }
     pthread_mutex_lock(&A.mu);
@@ -482,9 +497,9 @@ static void try_recover(void)
     atomic_store(&A.failed, false);
     pthread_cond_broadcast(&A.durable_cv);
     pthread_mutex_unlock(&A.mu);
-    SL_WARN("audit", "audit log writable again: %s/%s (sequence numbers after %" PRIu64
-                     " that were not written are recorded as lost)",
-            A.dir, A.file_name, A.durable_seq);
+    SL_WARN("audit", "audit log writable again: %s/%s; the chain links to sequence %" PRIu64
+                     ", numbers %" PRIu64 "..%" PRIu64 " are recorded as lost",
+            A.dir, A.file_name, linked, linked + 1, seq - 1);
 }
 
 /* ---- the writer thread ---- */
