@@ -116,16 +116,11 @@ static void scan_line(struct sl_audit_file_scan *s, struct sl_audit_hmac *h,
         s->retention_kept = kept;
 }
 
-int sl_audit_scan_file(const char *path, struct sl_audit_hmac *h, struct sl_audit_file_scan *out)
+int sl_audit_scan_stream(FILE *f, struct sl_audit_hmac *h, struct sl_audit_file_scan *out)
 {
     uint64_t capture = out->capture_seq;
     memset(out, 0, sizeof *out);
     out->capture_seq = capture;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(out->what, sizeof out->what, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
     char *line = sl_xmalloc(SL_AUDIT_LINE_MAX + 2);
     struct sl_audit_rec *r = sl_xmalloc(sizeof *r);
     size_t len = 0;
@@ -149,14 +144,30 @@ int sl_audit_scan_file(const char *path, struct sl_audit_hmac *h, struct sl_audi
     }
     int rc = ferror(f) ? -1 : 0;
     if (rc < 0)
-        snprintf(out->what, sizeof out->what, "read error on %s", path);
+        snprintf(out->what, sizeof out->what, "read error");
     if (rc == 0 && (len > 0 || overlong)) {
         out->torn = true;
         set_bad(out, out->lines + 1, 0, "the file ends inside a line (truncated or torn write)");
     }
-    fclose(f);
     free(line);
     free(r);
+    return rc;
+}
+
+int sl_audit_scan_file(const char *path, struct sl_audit_hmac *h, struct sl_audit_file_scan *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        uint64_t capture = out->capture_seq;
+        memset(out, 0, sizeof *out);
+        out->capture_seq = capture;
+        snprintf(out->what, sizeof out->what, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = sl_audit_scan_stream(f, h, out);
+    if (rc < 0)
+        snprintf(out->what, sizeof out->what, "read error on %s", path);
+    fclose(f);
     return rc;
 }
 

@@ -58,6 +58,9 @@ struct sl_audit_file_scan {
  * the call to also get that record's mac. Returns 0 when the file was read
  * (check out->bad / out->torn), -1 when it cannot be read (what says why). */
 int sl_audit_scan_file(const char *path, struct sl_audit_hmac *h, struct sl_audit_file_scan *out);
+/* The same on an open stream (borrowed, read to its end): the fuzz target's
+ * entry point. */
+int sl_audit_scan_stream(FILE *f, struct sl_audit_hmac *h, struct sl_audit_file_scan *out);
 
 /* Options and result of a directory check. */
 struct sl_audit_verify_opts {
