@@ -188,6 +188,7 @@ static void *bg_main(void *arg)
         pthread_mutex_lock(&b->bg_mu);
     }
     pthread_mutex_unlock(&b->bg_mu);
+    sl_audit_thread_exit();
     return NULL;
 }
 
@@ -367,6 +368,7 @@ void sl_broker_stop(struct sl_broker *b)
     for (int i = 0; i < b->n_loops; i++)
         sl_evloop_drain(b->loops[i]->el);
     sl_req_pool_drain();
+    sl_audit_thread_exit();
     for (int i = 0; i < b->n_loops; i++) {
         sl_netloop_destroy(b->loops[i]);
         free(b->scratch[i]);

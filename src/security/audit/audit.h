@@ -120,6 +120,10 @@ void sl_audit_wait(uint64_t seq, void (*cb)(void *arg, bool ok), void *arg);
  * durable. Start-up, shutdown and tests only: never on a network thread. */
 bool sl_audit_sync(uint64_t seq, int64_t timeout_ms);
 
+/* Frees the calling thread's event buffer (thread exit: network threads,
+ * the background thread, the main thread after sl_audit_stop). */
+void sl_audit_thread_exit(void);
+
 /* ---- context of an event on a connection ---- */
 
 /* Who did what, from where. Strings are borrowed for the call. */

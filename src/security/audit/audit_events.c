@@ -37,6 +37,13 @@ static struct sl_wbuf *buf(void)
     return &tl_buf;
 }
 
+void sl_audit_thread_exit(void)
+{
+    if (tl_init)
+        sl_wbuf_destroy(&tl_buf);
+    tl_init = false;
+}
+
 static uint64_t emit(const char *type, const char *subject, struct sl_wbuf *w)
 {
     return sl_audit_emit(type, subject, (const char *)w->data, w->len);
