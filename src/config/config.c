@@ -1665,6 +1665,18 @@ static bool wildcard_host(const char *h)
     return !h[0] || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0;
 }
 
+/* A path key left unset defaults to <data_dir><suffix>. */
+static void derive_path(struct sl_config *c, const char *key, char **field, const char *suffix)
+{
+    if (sl_config__field_is_set(c, sl_config__find(key)))
+        return;
+    size_t n = strlen(c->data_dir) + strlen(suffix) + 1;
+    char *d = sl_xmalloc(n);
+    snprintf(d, n, "%s%s", c->data_dir, suffix);
+    free(*field);
+    *field = d;
+}
+
 /* Cross-key checks and derived values (see sl_config_validate). */
 static sl_err_t finish(struct sl_config *c, char *err, size_t errlen)
 {
@@ -1680,28 +1692,9 @@ static sl_err_t finish(struct sl_config *c, char *err, size_t errlen)
                             a, c->_keys[inode].origin);
     }
 
-    if (!sl_config__field_is_set(c, sl_config__find("log.dirs"))) {
-        size_t n = strlen(c->data_dir) + sizeof "/logs";
-        char *d = sl_xmalloc(n);
-        snprintf(d, n, "%s/logs", c->data_dir);
-        free(c->log_dirs);
-        c->log_dirs = d;
-    }
-
-    if (!sl_config__field_is_set(c, sl_config__find("sluice.audit.dir"))) {
-        size_t n = strlen(c->data_dir) + sizeof "/audit";
-        char *d = sl_xmalloc(n);
-        snprintf(d, n, "%s/audit", c->data_dir);
-        free(c->audit_dir);
-        c->audit_dir = d;
-    }
-    if (!sl_config__field_is_set(c, sl_config__find("sluice.audit.key.file"))) {
-        size_t n = strlen(c->data_dir) + sizeof "/keys/audit.key";
-        char *d = sl_xmalloc(n);
-        snprintf(d, n, "%s/keys/audit.key", c->data_dir);
-        free(c->audit_key_file);
-        c->audit_key_file = d;
-    }
+    derive_path(c, "log.dirs", &c->log_dirs, "/logs");
+    derive_path(c, "sluice.audit.dir", &c->audit_dir, "/audit");
+    derive_path(c, "sluice.audit.key.file", &c->audit_key_file, "/keys/audit.key");
 
     for (int i = 0; i < c->n_listeners; i++) {
         struct sl_listener_cfg *l = &c->listeners[i];

@@ -159,15 +159,7 @@ static void *bg_main(void *arg)
         if (next_tls < next)
             next = next_tls;
         if (now < next) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            int64_t wait = next - now;
-            ts.tv_sec += wait / 1000;
-            ts.tv_nsec += (wait % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            struct timespec ts = sl_abstime_in_ms(next - now);
             pthread_cond_timedwait(&b->bg_cv, &b->bg_mu, &ts);
             continue;
         }

@@ -181,24 +181,31 @@ uint64_t sl_audit_change(const struct sl_audit_ctx *ctx, const char *type, const
 
 /* ---- connections ---- */
 
+/* Starts the data object of a connection event; *subject gets
+ * "connection:<id>". */
+static void conn_begin(const struct sl_conn *c, struct sl_aj *j, struct sl_audit_ctx *ctx,
+                       char subject[40])
+{
+    sl_audit_ctx_from_conn(ctx, c);
+    sl_aj_init(j, buf());
+    sl_aj_obj_begin(j);
+    snprintf(subject, 40, "connection:%llu", (unsigned long long)c->id);
+}
+
 void sl_audit_conn_accepted(const struct sl_conn *c)
 {
     if (!sl_audit_enabled())
         return;
     struct sl_audit_ctx ctx;
-    sl_audit_ctx_from_conn(&ctx, c);
-    struct sl_wbuf *w = buf();
     struct sl_aj j;
-    sl_aj_init(&j, w);
-    sl_aj_obj_begin(&j);
+    char subject[40];
+    conn_begin(c, &j, &ctx, subject);
     sl_aj_kcstr(&j, "client_address", ctx.peer);
     sl_aj_kcstr(&j, "listener", ctx.listener);
     sl_aj_kcstr(&j, "security_protocol", ctx.security_protocol);
     sl_aj_ku64(&j, "connection_id", ctx.conn_id);
     sl_aj_obj_end(&j);
-    char subject[40];
-    snprintf(subject, sizeof subject, "connection:%llu", (unsigned long long)c->id);
-    emit(SL_AUDIT_T_CONN_ACCEPTED, subject, w);
+    emit(SL_AUDIT_T_CONN_ACCEPTED, subject, j.w);
 }
 
 void sl_audit_conn_tls(const struct sl_conn *c, bool ok, const char *version, const char *cipher,
@@ -207,11 +214,9 @@ void sl_audit_conn_tls(const struct sl_conn *c, bool ok, const char *version, co
     if (!sl_audit_enabled())
         return;
     struct sl_audit_ctx ctx;
-    sl_audit_ctx_from_conn(&ctx, c);
-    struct sl_wbuf *w = buf();
     struct sl_aj j;
-    sl_aj_init(&j, w);
-    sl_aj_obj_begin(&j);
+    char subject[40];
+    conn_begin(c, &j, &ctx, subject);
     ctx_members(&j, &ctx);
     sl_aj_kcstr(&j, "outcome", ok ? "success" : "failure");
     sl_aj_kcstr(&j, "tls_version", version);
@@ -219,9 +224,7 @@ void sl_audit_conn_tls(const struct sl_conn *c, bool ok, const char *version, co
     sl_aj_kcstr(&j, "client_cert_subject", subject_dn);
     sl_aj_kcstr(&j, "reason", reason);
     sl_aj_obj_end(&j);
-    char subject[40];
-    snprintf(subject, sizeof subject, "connection:%llu", (unsigned long long)c->id);
-    emit(SL_AUDIT_T_CONN_TLS, subject, w);
+    emit(SL_AUDIT_T_CONN_TLS, subject, j.w);
 }
 
 void sl_audit_conn_closed(const struct sl_conn *c, const char *why)
@@ -229,18 +232,14 @@ void sl_audit_conn_closed(const struct sl_conn *c, const char *why)
     if (!sl_audit_enabled())
         return;
     struct sl_audit_ctx ctx;
-    sl_audit_ctx_from_conn(&ctx, c);
-    struct sl_wbuf *w = buf();
     struct sl_aj j;
-    sl_aj_init(&j, w);
-    sl_aj_obj_begin(&j);
+    char subject[40];
+    conn_begin(c, &j, &ctx, subject);
     ctx_members(&j, &ctx);
     sl_aj_kbool(&j, "authenticated", c->authenticated);
     sl_aj_kcstr(&j, "reason", why);
     sl_aj_obj_end(&j);
-    char subject[40];
-    snprintf(subject, sizeof subject, "connection:%llu", (unsigned long long)c->id);
-    emit(SL_AUDIT_T_CONN_CLOSED, subject, w);
+    emit(SL_AUDIT_T_CONN_CLOSED, subject, j.w);
 }
 
 /* ---- authentication ---- */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/bytes.h"
 #include "core/utf8.h"
 
 /* ---- writing ---- */
@@ -248,17 +249,6 @@ static int new_tok(struct parser *p, int type, int parent)
     return i;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int parse_string(struct parser *p, int parent)
 {
     const char *s = p->doc->src;
@@ -285,7 +275,7 @@ static int parse_string(struct parser *p, int parent)
                 if (p->pos + 6 > n)
                     return fail(p, "short \\u escape");
                 for (int k = 2; k < 6; k++)
-                    if (hexval(s[p->pos + (size_t)k]) < 0)
+                    if (sl_hex_digit(s[p->pos + (size_t)k]) < 0)
                         return fail(p, "bad \\u escape");
                 p->pos += 6;
             } else if (strchr("\"\\/bfnrt", e) && e != '\0') {

@@ -624,16 +624,7 @@ static void timed_wait_locked(int64_t until_mono_ms)
     int64_t wait = until_mono_ms - sl_mono_ms();
     if (wait <= 0)
         return;
-    if (wait > 1000)
-        wait = 1000;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += wait / 1000;
-    ts.tv_nsec += (wait % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = sl_abstime_in_ms(wait > 1000 ? 1000 : wait);
     pthread_cond_timedwait(&A.cv, &A.mu, &ts);
 }
 
@@ -1055,15 +1046,7 @@ bool sl_audit_sync(uint64_t seq, int64_t timeout_ms)
         int64_t now = sl_mono_ms();
         if (now >= deadline)
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t wait = deadline - now;
-        ts.tv_sec += wait / 1000;
-        ts.tv_nsec += (wait % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        struct timespec ts = sl_abstime_in_ms(deadline - now);
         pthread_cond_timedwait(&A.durable_cv, &A.mu, &ts);
     }
     bool ok = atomic_load(&A.durable) >= seq;
