@@ -189,6 +189,29 @@ static const char *copy_log(struct atest *t, const char *name)
     return dir;
 }
 
+static void test_rotation_under_steady_load(void)
+{
+    struct atest t;
+    atest_init(&t);
+    char err[512] = "";
+    t.conf.rotate_bytes = 4096;
+    CHECK(sl_audit_start(&t.conf, err, sizeof err) == 0);
+    /* Never waiting for durability: rotation happens at batch boundaries
+     * (a seal takes the next sequence number, so it cannot cut into
+     * records already numbered), whether or not the writer goes idle. */
+    uint64_t last = 0;
+    for (int i = 0; i < 20; i++) {
+        last = atest_emit(i * 100, 100);
+        usleep(2000);
+    }
+    CHECK(sl_audit_sync(last, 10000));
+    sl_audit_stop();
+    char path[256];
+    CHECK(atest_file(t.dir, 0, path, sizeof path) >= 3);
+    CHECK_EQ_INT(atest_verify(&t, NULL, 0), 0);
+    atest_cleanup(&t);
+}
+
 static void test_tamper_classes(void)
 {
     struct atest t;
@@ -373,6 +396,7 @@ int main(void)
     TEST_RUN(test_damaged_tail_at_start);
     TEST_RUN(test_missing_key_with_files_refused);
     TEST_RUN(test_rotation_carries_chain);
+    TEST_RUN(test_rotation_under_steady_load);
     TEST_RUN(test_tamper_classes);
     TEST_RUN(test_retention_is_not_tampering);
     TEST_RUN(test_wait_callbacks);

@@ -689,6 +689,12 @@ static void *writer_main(void *arg)
         if (!atomic_load(&A.failed)) {
             atomic_store(&A.durable, A.durable_seq);
             pthread_cond_broadcast(&A.durable_cv);
+            /* Under steady load the queue is never empty: check here too. */
+            if (!A.closing && rotation_due()) {
+                A.rotate_pending = true;
+                enqueue_own_locked(K_SEAL, SL_AUDIT_T_SEAL, "rotation");
+                enqueue_own_locked(K_OPEN, SL_AUDIT_T_OPEN, "rotation");
+            }
         }
         take_answered_locked(&done);
         if (done) {

@@ -171,6 +171,11 @@ static void start_exchange(struct sl_conn *c, const struct sl_sasl_mech *m, bool
 static int64_t complete(struct sl_conn *c, const char *user, char *why, size_t whylen)
 {
     struct sl_sasl_session *s = sess(c);
+    if (!sl_audit_available() && sl_audit_policy() == SL_AUDIT_POLICY_REJECT) {
+        /* Fail closed: no session whose start cannot be recorded. */
+        snprintf(why, whylen, "Authentication failed: the broker's audit log cannot be written");
+        return -1;
+    }
     if (s->reauth && strcmp(user, s->user) != 0) {
         snprintf(why, whylen, "Cannot change principals during re-authentication from User:%s: "
                               "User:%s", s->user, user);
@@ -198,6 +203,8 @@ static int64_t complete(struct sl_conn *c, const char *user, char *why, size_t w
 static const char *reason_class(const struct sl_sasl_result *res)
 {
     const char *l = res->log;
+    if (strstr(l, "audit log"))
+        return "audit_unavailable";
     if (strstr(l, "Cannot change principals"))
         return "reauth_principal_changed";
     if (strstr(l, "authzid"))
