@@ -5,7 +5,8 @@ One SASL_SSL broker (the set-up of 13-sasl-clients.py: a PLAINTEXT
 administration listener where kafka-configs adds the user, a SASL_SSL
 listener with PLAIN and SCRAM). kcat authenticates (success), confluent-kafka
 authenticates with a wrong password and with a hostile user name (failures),
-and connects to the PLAINTEXT listener (a connection). The test reads the
+and connects to the PLAINTEXT listener (a connection); a SIGHUP reloads the
+TLS material (reload records). The test reads the
 JSON lines of <data>/audit/, asserts the matching records (type, principal,
 decision, reason), checks that no line holds the password and that every line
 is one JSON object, then stops the broker and runs the verifier (the
@@ -165,6 +166,17 @@ def test_plain_connection(ab):
                     and r["data"]["listener"] == "PLAINTEXT")
     assert r["data"]["security_protocol"] == "PLAINTEXT"
     assert r["data"]["client_address"].startswith("127.0.0.1:")
+
+
+def test_reload_recorded(ab):
+    import os
+    import signal
+    os.kill(ab.pid, signal.SIGHUP)
+    wait_record(ab, "SIGHUP record", lambda r: r["type"] == "io.sluice.broker.reload"
+                and r["data"]["what"] == "sighup")
+    r = wait_record(ab, "TLS reload record", lambda r: r["type"] == "io.sluice.broker.reload"
+                    and r["data"]["what"] == "tls")
+    assert r["data"]["listener"] == "SASL_SSL" and r["data"]["outcome"] == "success"
 
 
 def test_verify_then_tamper(ab, tmp_path):
