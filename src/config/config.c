@@ -266,6 +266,9 @@ static const char G_SASL[] = "SASL and users";
 static const char G_AUTHZ[] = "Authorization (ACLs)";
 static const char *const client_auth_values[] = {"none", "requested", "required", NULL};
 static const char G_COMPAT[] = "Accepted for compatibility";
+static const char G_AUDIT[] = "Audit log";
+static const char *const audit_policies[] = {"reject", "log", NULL};
+static const char *const audit_levels[] = {"none", "first", "all", NULL};
 
 /* Keep each row's doc in our own words. Defaults follow Apache Kafka 4.1
  * unless the doc says why not. */
@@ -627,6 +630,62 @@ const struct sl_config_row sl_config__rows[] = {
      .def = "1", .min = 1, .max = 1, .range_why = "a single node holds one replica",
      .ktype = SL_CONFIG_TYPE_INT, .group = G_GROUP,
      .doc = "min.insync.replicas of __transaction_state. Only 1 is valid on a single node."},
+
+    /* Audit log */
+    {.name = "sluice.audit.enable", .kind = SL_CFG_K_BOOL, .field = SL_CFG_F_BOOL,
+     FLD(audit_enable), .def = "true", .flags = SL_CFG_IMMUTABLE,
+     .ktype = SL_CONFIG_TYPE_BOOLEAN, .group = G_AUDIT,
+     .doc = "Record security events (connections, authentication, authorization decisions, "
+            "changes, the broker's start, stop and reloads) in the tamper-evident audit log "
+            "(docs/AUDIT.md). Turning it off is logged as a warning at every start."},
+    {.name = "sluice.audit.dir", .kind = SL_CFG_K_STRING, .field = SL_CFG_F_STR, FLD(audit_dir),
+     .flags = SL_CFG_IMMUTABLE | SL_CFG_DERIVED, .def_doc = "<sluice.data.dir>/audit",
+     .ktype = SL_CONFIG_TYPE_STRING, .check = check_path, .group = G_AUDIT,
+     .doc = "Directory of the audit files (audit-<first sequence>.jsonl, one JSON record a "
+            "line). Created with mode 0700 when missing."},
+    {.name = "sluice.audit.key.file", .kind = SL_CFG_K_STRING, .field = SL_CFG_F_STR,
+     FLD(audit_key_file), .flags = SL_CFG_IMMUTABLE | SL_CFG_DERIVED,
+     .def_doc = "<sluice.data.dir>/keys/audit.key", .ktype = SL_CONFIG_TYPE_STRING,
+     .check = check_path, .group = G_AUDIT,
+     .doc = "The 32-byte key of the audit chain's HMAC-SHA-256, kept apart from the log. "
+            "Created (mode 0600) at the first start; a key file that group or others may read "
+            "stops the broker. Keep a copy: `sluice audit verify` needs it, and a broker whose "
+            "key is missing while audit files exist refuses to start."},
+    {.name = "sluice.audit.rotate.bytes", .kind = SL_CFG_K_I64, .field = SL_CFG_F_I64,
+     FLD(audit_rotate_bytes), .def = "104857600", .min = 4096, .max = I64MAX,
+     .flags = SL_CFG_IMMUTABLE, .ktype = SL_CONFIG_TYPE_LONG, .group = G_AUDIT,
+     .doc = "An audit file is sealed, and a new one started, once it holds this many bytes."},
+    {.name = "sluice.audit.rotate.ms", .kind = SL_CFG_K_I64, .field = SL_CFG_F_I64,
+     FLD(audit_rotate_ms), .def = "86400000", .min = 0, .max = I64MAX,
+     .flags = SL_CFG_IMMUTABLE, .ktype = SL_CONFIG_TYPE_LONG, .group = G_AUDIT,
+     .doc = "... or once it is this old (0: never by age)."},
+    {.name = "sluice.audit.retention.ms", .kind = SL_CFG_K_I64, .field = SL_CFG_F_I64,
+     FLD(audit_retention_ms), .def = "31536000000", .min = -1, .max = I64MAX,
+     .flags = SL_CFG_IMMUTABLE | SL_CFG_NEG_UNLIMITED, .ktype = SL_CONFIG_TYPE_LONG,
+     .group = G_AUDIT,
+     .doc = "Sealed audit files last written longer ago than this are deleted at the next "
+            "rotation; a retention record names them and the first sequence kept, so that "
+            "verification tells retention from tampering. -1 keeps them forever."},
+    {.name = "sluice.audit.retention.bytes", .kind = SL_CFG_K_I64, .field = SL_CFG_F_I64,
+     FLD(audit_retention_bytes), .def = "-1", .min = -1, .max = I64MAX,
+     .flags = SL_CFG_IMMUTABLE | SL_CFG_NEG_UNLIMITED, .ktype = SL_CONFIG_TYPE_LONG,
+     .group = G_AUDIT,
+     .doc = "The oldest audit files are deleted at rotation while all of them together hold "
+            "more than this many bytes (the current file is never deleted). -1: no limit."},
+    {.name = "sluice.audit.failure.policy", .kind = SL_CFG_K_ENUM, .field = SL_CFG_F_STR,
+     FLD(audit_failure_policy), .def = "reject", .values = audit_policies,
+     .flags = SL_CFG_IMMUTABLE, .ktype = SL_CONFIG_TYPE_STRING, .group = G_AUDIT,
+     .doc = "When the audit log cannot be written (disk full, I/O error): reject refuses every "
+            "request that must be audited until it can be written again, and closes the "
+            "connection of a request whose record was lost; log serves them and counts the lost "
+            "events. Either way the broker logs the failure and the recovery once, and the first "
+            "record after the recovery states the gap."},
+    {.name = "sluice.audit.authz.level", .kind = SL_CFG_K_ENUM, .field = SL_CFG_F_STR,
+     FLD(audit_authz_level), .def = "first", .values = audit_levels,
+     .flags = SL_CFG_IMMUTABLE, .ktype = SL_CONFIG_TYPE_STRING, .group = G_AUDIT,
+     .doc = "Which allowed authorization decisions are recorded (denials always are): none, "
+            "first (the first per session, resource and operation) or all. Takes effect with "
+            "the ACL authorizer (issue 6)."},
 
     /* Accepted for compatibility (a warning says they are ignored) */
     {.name = "num.io.threads", .kind = SL_CFG_K_I32, .field = SL_CFG_F_NONE, .def = "8",
@@ -1611,6 +1670,18 @@ static bool wildcard_host(const char *h)
     return !h[0] || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0;
 }
 
+/* A path key left unset defaults to <data_dir><suffix>. */
+static void derive_path(struct sl_config *c, const char *key, char **field, const char *suffix)
+{
+    if (sl_config__field_is_set(c, sl_config__find(key)))
+        return;
+    size_t n = strlen(c->data_dir) + strlen(suffix) + 1;
+    char *d = sl_xmalloc(n);
+    snprintf(d, n, "%s%s", c->data_dir, suffix);
+    free(*field);
+    *field = d;
+}
+
 /* Cross-key checks and derived values (see sl_config_validate). */
 static sl_err_t finish(struct sl_config *c, char *err, size_t errlen)
 {
@@ -1626,13 +1697,9 @@ static sl_err_t finish(struct sl_config *c, char *err, size_t errlen)
                             a, c->_keys[inode].origin);
     }
 
-    if (!sl_config__field_is_set(c, sl_config__find("log.dirs"))) {
-        size_t n = strlen(c->data_dir) + sizeof "/logs";
-        char *d = sl_xmalloc(n);
-        snprintf(d, n, "%s/logs", c->data_dir);
-        free(c->log_dirs);
-        c->log_dirs = d;
-    }
+    derive_path(c, "log.dirs", &c->log_dirs, "/logs");
+    derive_path(c, "sluice.audit.dir", &c->audit_dir, "/audit");
+    derive_path(c, "sluice.audit.key.file", &c->audit_key_file, "/keys/audit.key");
 
     for (int i = 0; i < c->n_listeners; i++) {
         struct sl_listener_cfg *l = &c->listeners[i];

@@ -129,6 +129,17 @@ struct sl_config {
     bool allow_everyone_if_no_acl_found;    /* allow.everyone.if.no.acl.found, default false */
     char *super_users;                      /* super.users: User:a;User:b */
 
+    /* Audit log (src/security/audit, docs/AUDIT.md). */
+    bool audit_enable;              /* sluice.audit.enable, true */
+    char *audit_dir;                /* sluice.audit.dir, default <data_dir>/audit */
+    char *audit_key_file;           /* sluice.audit.key.file, default <data_dir>/keys/audit.key */
+    int64_t audit_rotate_bytes;     /* sluice.audit.rotate.bytes, 100 MiB */
+    int64_t audit_rotate_ms;        /* sluice.audit.rotate.ms, 1 day; 0: never by age */
+    int64_t audit_retention_ms;     /* sluice.audit.retention.ms, 365 days; -1: forever */
+    int64_t audit_retention_bytes;  /* sluice.audit.retention.bytes, -1: no limit */
+    char *audit_failure_policy;     /* sluice.audit.failure.policy: reject | log */
+    char *audit_authz_level;        /* sluice.audit.authz.level: none | first | all */
+
     /* listener.name.<name>.KEY overrides, in the order set. */
     struct sl_listener_override *overrides;
     int n_overrides;

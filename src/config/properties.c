@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bytes.h"
 #include "core/mem.h"
 
 /* A growable byte buffer (private). */
@@ -46,17 +47,6 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t' || c == '\f';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads the 4 hex digits of a \uXXXX escape at s[0..n). Returns the code
  * unit, or -1 when malformed. */
 static long read_u4(const char *s, size_t n)
@@ -65,7 +55,7 @@ static long read_u4(const char *s, size_t n)
         return -1;
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(s[i]);
+        int h = sl_hex_digit(s[i]);
         if (h < 0)
             return -1;
         v = v << 4 | h;

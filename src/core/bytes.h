@@ -35,6 +35,18 @@ static inline sl_str_t sl_str_c(const char *s)
     return s ? (sl_str_t){s, (int32_t)strlen(s)} : SL_STR_NULL;
 }
 
+/* The value of one hex digit (either case), or -1. */
+static inline int sl_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 static inline bool sl_str_is_null(sl_str_t s)
 {
     return s.len < 0;

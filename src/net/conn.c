@@ -36,6 +36,7 @@
 #include "net/netloop.h"
 #include "protocol/dispatch.h"
 #include "protocol/request.h"
+#include "security/audit/audit.h"
 #include "security/authn/sasl_session.h"
 #include "security/authz/authorize.h"
 #include "server/broker.h"
@@ -102,6 +103,7 @@ struct sl_conn *sl_conn_new(struct sl_netloop *nl, int fd, const struct sl_liste
     nl->n_conns++;
     SL_DEBUG("net", "conn %llu accepted from %s on %s", (unsigned long long)c->id, c->peer,
              lst->name);
+    sl_audit_conn_accepted(c);
     return c;
 }
 
@@ -126,6 +128,7 @@ void sl_conn_close(struct sl_conn *c, const char *why)
     if (c->state == SL_CONN_CLOSING)
         return;
     SL_DEBUG("net", "conn %llu from %s closing: %s", (unsigned long long)c->id, c->peer, why);
+    sl_audit_conn_closed(c, why);
     c->state = SL_CONN_CLOSING;
     struct sl_netloop *nl = c->nl;
     sl_evloop_del(nl->el, c->fd);

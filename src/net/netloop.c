@@ -20,6 +20,7 @@
 #include "core/mem.h"
 #include "net/conn.h"
 #include "protocol/request.h"
+#include "security/audit/audit.h"
 #include "server/broker.h"
 
 #define SWEEP_MS 1000
@@ -178,6 +179,7 @@ static void *loop_main(void *arg)
     while (nl->conns)
         sl_conn_close(nl->conns, "shutdown");
     sl_req_pool_drain();
+    sl_audit_thread_exit();
     return NULL;
 }
 

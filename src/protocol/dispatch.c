@@ -15,6 +15,7 @@
 #include "protocol/codec.h"
 #include "protocol/gen/apis.h"
 #include "protocol/request.h"
+#include "security/audit/audit.h"
 #include "security/authn/sasl_session.h"
 #include "security/authz/acl.h"
 
@@ -153,6 +154,12 @@ void sl_dispatch_frame(struct sl_conn *c, const uint8_t *frame, size_t len)
             return;
         }
         sl_req_encode(req);
+        if (req->audit_seq && sl_audit_hold_begin(req)) {
+            /* Encoded now (the frame is reused), sent once the audit
+             * record is durable. */
+            req->state = SL_REQ_WAITING;
+            req->_encoded = true;
+        }
         sl_conn_enqueue(c, req);
     } else if (rc == SL_ERR__DEFER) {
         SL_ASSERT(req->state == SL_REQ_PARKED || req->state == SL_REQ_WAITING);

@@ -13,6 +13,7 @@
 #include "core/mem.h"
 #include "net/conn.h"
 #include "net/netloop.h"
+#include "security/audit/audit.h"
 #include "server/broker.h"
 
 #define POOL_MAX 64
@@ -66,7 +67,7 @@ void sl_req_free(struct sl_req *req)
 void sl_req_encode(struct sl_req *req)
 {
     struct sl_wbuf *w = &req->out;
-    if (req->raw) {
+    if (req->raw || req->_encoded) {
         req->state = SL_REQ_DONE;
         return;
     }
@@ -88,6 +89,17 @@ void sl_req_complete(struct sl_req *req)
          * requests were freed by the close; waiting ones end here. */
         if (req->state == SL_REQ_WAITING)
             sl_req_free(req);
+        return;
+    }
+    if (req->audit_seq && sl_audit_hold_begin(req)) {
+        /* The response waits for its audit record (audit_hold.c). */
+        if (was_parked) {
+            c->n_parked--;
+            req->state = SL_REQ_WAITING;
+            sl_conn_ref(c);
+            sl_conn_kick(c);
+            sl_conn_unref(c);
+        }
         return;
     }
     sl_req_encode(req);

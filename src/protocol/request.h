@@ -63,6 +63,11 @@ struct sl_req {
     void (*cancel)(struct sl_req *req);
     /* Called with each asynchronous result before the request completes. */
     int64_t start_us;
+    /* Audit: the response waits until this record is durable (0: no hold;
+     * set through sl_audit_hold_req, applied by the dispatcher and by
+     * sl_req_complete). */
+    uint64_t audit_seq;
+    bool _encoded; /* out already holds the response (encoded before a hold) */
 };
 
 /* Returns a fresh request bound to c (takes a reference on c). Loop thread. */

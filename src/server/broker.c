@@ -35,6 +35,7 @@
 #include "storage/flusher.h"
 #include "storage/log.h"
 #include "storage/producer_state.h"
+#include "security/audit/audit.h"
 #include "security/authn/sasl_session.h"
 #include "tls/tls_server.h"
 
@@ -158,15 +159,7 @@ static void *bg_main(void *arg)
         if (next_tls < next)
             next = next_tls;
         if (now < next) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            int64_t wait = next - now;
-            ts.tv_sec += wait / 1000;
-            ts.tv_nsec += (wait % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            struct timespec ts = sl_abstime_in_ms(next - now);
             pthread_cond_timedwait(&b->bg_cv, &b->bg_mu, &ts);
             continue;
         }
@@ -187,6 +180,7 @@ static void *bg_main(void *arg)
         pthread_mutex_lock(&b->bg_mu);
     }
     pthread_mutex_unlock(&b->bg_mu);
+    sl_audit_thread_exit();
     return NULL;
 }
 
@@ -202,6 +196,30 @@ void sl_broker_reload_tls(struct sl_broker *b, bool force)
 }
 
 /* ---- start / stop ---- */
+
+/* The audit log starts before anything a client can reach. */
+static int start_audit(struct sl_broker *b, char *err, size_t errlen)
+{
+    const struct sl_config *cfg = b->cfg;
+    char source[128];
+    snprintf(source, sizeof source, "/sluice/%s/broker/%d", b->cluster_id, cfg->node_id);
+    struct sl_audit_conf ac = {
+        .enable = cfg->audit_enable,
+        .dir = cfg->audit_dir,
+        .key_file = cfg->audit_key_file,
+        .rotate_bytes = cfg->audit_rotate_bytes,
+        .rotate_ms = cfg->audit_rotate_ms,
+        .retention_ms = cfg->audit_retention_ms,
+        .retention_bytes = cfg->audit_retention_bytes,
+        .policy = strcmp(cfg->audit_failure_policy, "log") == 0 ? SL_AUDIT_POLICY_LOG
+                                                                : SL_AUDIT_POLICY_REJECT,
+        .authz_level = strcmp(cfg->audit_authz_level, "none") == 0  ? SL_AUDIT_AUTHZ_NONE
+                       : strcmp(cfg->audit_authz_level, "all") == 0 ? SL_AUDIT_AUTHZ_ALL
+                                                                    : SL_AUDIT_AUTHZ_FIRST,
+        .source = source,
+    };
+    return sl_audit_start(&ac, err, errlen);
+}
 
 int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_t errlen)
 {
@@ -239,6 +257,8 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
     SL_INFO("broker", "cluster %s, node %d, data in %s, logs in %s (%s start)", b->cluster_id,
             cfg->node_id, cfg->data_dir, b->logs_dir,
             b->clean_start ? "clean" : "recovering after an unclean shutdown or first");
+    if (start_audit(b, err, errlen) < 0)
+        return -1;
     if (sl_meta_open_local(cfg->data_dir, &b->meta, err, errlen) != SL_ERR_NONE)
         return -1;
     if (sl_registry_open(b, err, errlen) < 0)
@@ -308,6 +328,7 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
         snprintf(err, errlen, "cannot start the background thread");
         return -1;
     }
+    sl_audit_broker_start(b);
     SL_INFO("broker", "started with %d network threads", n);
     return 0;
 }
@@ -315,6 +336,7 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
 void sl_broker_stop(struct sl_broker *b)
 {
     SL_INFO("broker", "shutting down");
+    sl_audit_broker_stop(b);
     pthread_mutex_lock(&b->bg_mu);
     b->bg_stop = true;
     pthread_cond_signal(&b->bg_cv);
@@ -332,10 +354,13 @@ void sl_broker_stop(struct sl_broker *b)
     }
     if (b->flusher)
         sl_flusher_stop(b->flusher);
+    /* Seals the audit log; held responses complete through the loops. */
+    sl_audit_stop();
     /* Completions the flusher posted after the loops stopped. */
     for (int i = 0; i < b->n_loops; i++)
         sl_evloop_drain(b->loops[i]->el);
     sl_req_pool_drain();
+    sl_audit_thread_exit();
     for (int i = 0; i < b->n_loops; i++) {
         sl_netloop_destroy(b->loops[i]);
         free(b->scratch[i]);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "security/audit/audit.h"
 #include "core/logging.h"
 #include "server/broker.h"
 #include "sluice/version.h"
@@ -117,6 +118,7 @@ int main(int argc, char **argv)
             continue;
         if (sig == SIGHUP) {
             SL_INFO("broker", "SIGHUP: reloading TLS keys, certificates and CRLs");
+            sl_audit_reload("sighup", NULL, true, "TLS keys, certificates and CRLs reloaded");
             sl_broker_reload_tls(&broker, true);
             continue;
         }

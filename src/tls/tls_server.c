@@ -30,6 +30,7 @@
 #include "core/clock.h"
 #include "core/logging.h"
 #include "core/mem.h"
+#include "security/audit/audit.h"
 #include "security/authn/principal_rules.h"
 #include "tls/tls_ctx.h"
 #include "tls/tls_dn.h"
@@ -209,6 +210,7 @@ int sl_tls_server_reload(struct sl_tls_server *s, bool force)
          * retried when it changes again. */
         s->files = now;
         SL_WARN("tls", "reload refused, the previous key and certificates stay in use: %s", err);
+        sl_audit_reload("tls", s->listener, false, err);
         return -1;
     }
     pthread_mutex_lock(&s->mu);
@@ -220,6 +222,7 @@ int sl_tls_server_reload(struct sl_tls_server *s, bool force)
     SL_INFO("tls", "listener %s: reloaded; new connections use the new material, open ones keep "
                    "theirs",
             s->listener);
+    sl_audit_reload("tls", s->listener, true, force ? "forced (SIGHUP)" : "files changed");
     return 1;
 }
 

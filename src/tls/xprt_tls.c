@@ -38,7 +38,9 @@
 #include "net/evloop.h"
 #include "net/netloop.h"
 #include "net/xprt.h"
+#include "security/audit/audit.h"
 #include "tls/tls_ctx.h"
+#include "tls/tls_dn.h"
 #include "tls/tls_server.h"
 
 #define COALESCE 16384       /* one TLS record of small pieces */
@@ -75,6 +77,11 @@ static void handshake_failed(struct sl_conn *c, const char *what)
         snprintf(why, sizeof why, "%s", what ? what : errs);
     sl_tls_server_count(c->lst->tls, false);
     SL_WARN("tls", "listener %s: TLS handshake with %s failed: %s", c->lst->name, c->peer, why);
+    const char *reason = vr != X509_V_OK ? "client_certificate_invalid"
+                         : !what          ? "protocol_error"
+                         : strstr(what, "peer closed") ? "peer_closed"
+                                                       : "principal_mapping_refused";
+    sl_audit_conn_tls(c, false, NULL, NULL, NULL, reason);
 }
 
 static void handshake_done(struct sl_conn *c)
@@ -98,6 +105,10 @@ static void handshake_done(struct sl_conn *c)
     sl_tls_server_count(c->lst->tls, true);
     const char *ver = SSL_get_version(t->ssl);
     const char *cipher = SSL_get_cipher_name(t->ssl);
+    char dn[1024];
+    if (cert && sl_tls_subject_dn(cert, dn, sizeof dn) < 0)
+        snprintf(dn, sizeof dn, "(subject DN too long)");
+    sl_audit_conn_tls(c, true, ver, cipher, cert ? dn : NULL, NULL);
     if (cert)
         SL_INFO("tls", "conn %llu from %s on %s: %s %s%s, principal %s", (unsigned long long)c->id,
                 c->peer, c->lst->name, ver, cipher, SSL_session_reused(t->ssl) ? " (resumed)" : "",
@@ -277,7 +288,7 @@ static void tls_handshake_timeout(struct sl_conn *c)
     t->failed = true;
     sl_tls_server_count(c->lst->tls, false);
     SL_WARN("tls", "listener %s: TLS handshake with %s failed: not finished within %lld ms",
-            c->lst->name, c->peer, (long long)sl_tls_server_handshake_timeout_ms(c->lst->tls));
+            c->lst->name, c->peer, (long long)sl_tls_server_handshake_timeout_ms(c->lst->tls));    sl_audit_conn_tls(c, false, NULL, NULL, NULL, "timeout");
 }
 
 const struct sl_xprt_ops sl_xprt_tls = {

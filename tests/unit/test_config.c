@@ -94,6 +94,15 @@ static void test_defaults(void)
     CHECK_EQ_INT(c.offsets_topic_num_partitions, 50);
     CHECK(strcmp(c.log_level, "info") == 0);
     CHECK_EQ_INT(sl_config_loglevel(&c), SL_LOG_INFO);
+    CHECK(c.audit_enable);
+    CHECK(strcmp(c.audit_dir, "./data/audit") == 0);
+    CHECK(strcmp(c.audit_key_file, "./data/keys/audit.key") == 0);
+    CHECK_EQ_INT(c.audit_rotate_bytes, 104857600);
+    CHECK_EQ_INT(c.audit_rotate_ms, 86400000);
+    CHECK_EQ_INT(c.audit_retention_ms, 31536000000LL);
+    CHECK_EQ_INT(c.audit_retention_bytes, -1);
+    CHECK(strcmp(c.audit_failure_policy, "reject") == 0);
+    CHECK(strcmp(c.audit_authz_level, "first") == 0);
     CHECK(sl_config_origin(&c, "node.id") == NULL);
     sl_config_free(&c);
     sl_config_free(&c); /* idempotent */
@@ -212,7 +221,16 @@ static const char every_key[] =
     "sasl.server.max.receive.size=65536\n"
     "sluice.sasl.plain.allow.cleartext=false\n"
     "super.users=User:admin;User:ops\n"
-    "allow.everyone.if.no.acl.found=false\n";
+    "allow.everyone.if.no.acl.found=false\n"
+    "sluice.audit.enable=true\n"
+    "sluice.audit.dir=/var/lib/sluice/audit\n"
+    "sluice.audit.key.file=/etc/sluice/audit.key\n"
+    "sluice.audit.rotate.bytes=1048576\n"
+    "sluice.audit.rotate.ms=3600000\n"
+    "sluice.audit.retention.ms=-1\n"
+    "sluice.audit.retention.bytes=1073741824\n"
+    "sluice.audit.failure.policy=log\n"
+    "sluice.audit.authz.level=all\n";
 
 static void test_every_key(void)
 {
@@ -229,6 +247,12 @@ static void test_every_key(void)
     CHECK(strcmp(c.data_dir, "/var/lib/sluice") == 0);
     CHECK_EQ_INT(c.node_id, 7);
     CHECK_EQ_INT(sl_config_loglevel(&c), SL_LOG_DEBUG);
+    CHECK(strcmp(c.audit_dir, "/var/lib/sluice/audit") == 0);
+    CHECK(strcmp(c.audit_key_file, "/etc/sluice/audit.key") == 0);
+    CHECK_EQ_INT(c.audit_rotate_bytes, 1048576);
+    CHECK_EQ_INT(c.audit_retention_ms, -1);
+    CHECK(strcmp(c.audit_failure_policy, "log") == 0);
+    CHECK(strcmp(c.audit_authz_level, "all") == 0);
     CHECK_EQ_INT(c.n_listeners, 2);
     CHECK(strcmp(c.listeners[0].host, "0.0.0.0") == 0);
     CHECK(strcmp(c.listeners[1].name, "INTERNAL") == 0);
@@ -288,6 +312,9 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
     {"num.partitions=abc\n", 1, "num.partitions=abc", "Not a number of type INT"},
+    {"sluice.audit.failure.policy=ignore\n", 1, "sluice.audit.failure.policy=ignore", "reject"},
+    {"sluice.audit.authz.level=some\n", 1, "sluice.audit.authz.level=some", "first"},
+    {"sluice.audit.rotate.bytes=100\n", 1, "sluice.audit.rotate.bytes=100", "at least 4096"},
     {"num.partitions=2147483648\n", 1, "num.partitions=2147483648", "Not a number of type INT"},
     {"num.partitions=0\n", 1, "num.partitions=0", "at least 1"},
     {"num.partitions=1.5\n", 1, "num.partitions=1.5", "Not a number"},

@@ -30,6 +30,7 @@
 #include "protocol/gen/apis.h"
 #include "protocol/dispatch.h"
 #include "protocol/request.h"
+#include "security/audit/audit.h"
 #include "security/authn/sasl_mech.h"
 #include "server/broker.h"
 #include "sluice/err.h"
@@ -112,6 +113,8 @@ bool sl_sasl_allows(struct sl_conn *c, int16_t api_key)
             sl_evloop_now_ms(c->nl->el) >= s->expiry_ms) {
             SL_INFO("sasl", "closing %s (%s): its SASL session expired (connections.max.reauth.ms)",
                     c->peer, c->principal);
+            sl_audit_authn(c, s->mech ? s->mech->name : NULL, s->user, false, false,
+                           "session_expired");
             return false;
         }
         return true;
@@ -129,6 +132,7 @@ bool sl_sasl_allows(struct sl_conn *c, int16_t api_key)
     }
     SL_INFO("sasl", "closing %s: request (API key %d) before SASL authentication completed",
             c->peer, api_key);
+    sl_audit_authn(c, s->mech ? s->mech->name : NULL, "", false, false, "not_authenticated");
     return false;
 }
 
@@ -167,6 +171,11 @@ static void start_exchange(struct sl_conn *c, const struct sl_sasl_mech *m, bool
 static int64_t complete(struct sl_conn *c, const char *user, char *why, size_t whylen)
 {
     struct sl_sasl_session *s = sess(c);
+    if (!sl_audit_available() && sl_audit_policy() == SL_AUDIT_POLICY_REJECT) {
+        /* Fail closed: no session whose start cannot be recorded. */
+        snprintf(why, whylen, "Authentication failed: the broker's audit log cannot be written");
+        return -1;
+    }
     if (s->reauth && strcmp(user, s->user) != 0) {
         snprintf(why, whylen, "Cannot change principals during re-authentication from User:%s: "
                               "User:%s", s->user, user);
@@ -185,15 +194,43 @@ static int64_t complete(struct sl_conn *c, const char *user, char *why, size_t w
             c->peer, c->lst->name, s->reauth ? "re-authenticated" : "authenticated", s->mech->name,
             c->principal, s->raw_tokens ? " (SaslHandshake v0, bare tokens)" : "",
             life > 0 ? "" : " (session does not expire)");
+    sl_audit_authn(c, s->mech->name, user, true, s->reauth, NULL);
     s->reauth = false;
     return life;
 }
 
-static void log_failure(const struct sl_conn *c, const struct sl_sasl_result *res)
+/* The audit log's reason class of a mechanism failure, from the broker-log
+ * text the mechanism gave (never the client's bytes). */
+static const char *reason_class(const struct sl_sasl_result *res)
 {
+    const char *l = res->log;
+    if (strstr(l, "audit log"))
+        return "audit_unavailable";
+    if (strstr(l, "Cannot change principals"))
+        return "reauth_principal_changed";
+    if (strstr(l, "authzid"))
+        return "authzid_mismatch";
+    if (strstr(l, "exchange already over") || strstr(l, "Unexpected challenge"))
+        return "illegal_state";
+    if (strstr(l, "format") || strstr(l, "Invalid SASL/PLAIN") || strstr(l, "exceeds") ||
+        strstr(l, "longer than") || strstr(l, "not specified") || strstr(l, "Unsupported") ||
+        strstr(l, "nonce") || strstr(l, "channel binding"))
+        return "malformed";
+    if (strstr(l, "RAND_bytes") || strstr(l, "internal error") || strstr(l, "could not be computed"))
+        return "internal_error";
+    return "invalid_credentials";
+}
+
+/* Logs and audits a failed exchange; the response waits for the record. */
+static void log_failure(struct sl_req *req, const struct sl_sasl_result *res)
+{
+    struct sl_conn *c = req->conn;
+    struct sl_sasl_session *s = sess(c);
     SL_WARN("sasl", "conn %llu from %s on %s: %s failed for '%.64s': %s",
-            (unsigned long long)c->id, c->peer, c->lst->name, sess(c)->mech->name, res->user,
+            (unsigned long long)c->id, c->peer, c->lst->name, s->mech->name, res->user,
             res->log[0] ? res->log : res->err);
+    sl_audit_hold_req(req, sl_audit_authn(c, s->mech->name, res->user, false, s->reauth,
+                                          reason_class(res)));
 }
 
 static void fail_timer(void *arg)
@@ -259,6 +296,8 @@ int sl_api_sasl_handshake(struct sl_req *req)
     list_mechanisms(req, resp);
     if (!s || (s->state != SL_SASL_S_HANDSHAKE && s->state != SL_SASL_S_COMPLETE)) {
         resp->error_code = SL_ERR_ILLEGAL_SASL_STATE;
+        if (s)
+            sl_audit_hold_req(req, sl_audit_authn(c, NULL, "", false, false, "illegal_state"));
         if (s) {
             s->state = SL_SASL_S_FAILED;
             c->close_when_flushed = true;
@@ -276,6 +315,9 @@ int sl_api_sasl_handshake(struct sl_req *req)
                 (unsigned long long)c->id, c->peer, name,
                 reauth ? "re-authentication must keep the mechanism" : "not enabled");
         resp->error_code = SL_ERR_UNSUPPORTED_SASL_MECHANISM;
+        sl_audit_hold_req(req, sl_audit_authn(c, name, s->user, false, reauth,
+                                              reauth ? "reauth_mechanism_changed"
+                                                     : "mechanism_not_enabled"));
         s->state = SL_SASL_S_FAILED;
         c->close_when_flushed = true;
         return SL_HANDLER_DONE;
@@ -295,6 +337,8 @@ int sl_api_sasl_authenticate(struct sl_req *req)
         resp->error_code = SL_ERR_ILLEGAL_SASL_STATE;
         resp->error_message = SL_STR_LIT("Unexpected SaslAuthenticate request: the SASL "
                                          "handshake has not been done");
+        if (s)
+            sl_audit_hold_req(req, sl_audit_authn(c, NULL, "", false, false, "illegal_state"));
         if (s) {
             s->state = SL_SASL_S_FAILED;
             c->close_when_flushed = true;
@@ -321,7 +365,7 @@ int sl_api_sasl_authenticate(struct sl_req *req)
         snprintf(res->err, sizeof res->err, "%.*s", (int)sizeof res->err - 1, why);
         snprintf(res->log, sizeof res->log, "%.*s", (int)sizeof res->log - 1, why);
     }
-    log_failure(c, res);
+    log_failure(req, res);
     resp->error_code = SL_ERR_SASL_AUTHENTICATION_FAILED;
     resp->error_message.p = sl_arena_strdup(&req->arena, res->err);
     resp->error_message.len = (int32_t)strlen(res->err);
@@ -344,7 +388,7 @@ void sl_sasl_raw_token(struct sl_conn *c, const uint8_t *frame, size_t len)
     if (st == SL_SASL_FAIL) {
         /* v0 has no error response: nothing is sent, the connection closes
          * after the failure delay. */
-        log_failure(c, res);
+        log_failure(req, res);
         free(res->out);
         if (fail_later(req) == SL_HANDLER_DONE)
             req->state = SL_REQ_DONE;
