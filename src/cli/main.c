@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "security/audit/audit_cli.h"
 #include "core/logging.h"
 #include "sluice/version.h"
 
@@ -21,13 +22,27 @@ static int cmd_version(int argc, char **argv)
     return SLUICE_CLI_EXIT_OK;
 }
 
+/* `sluice audit verify DIR ...` (security/audit/audit_cli.c takes argv
+ * from the verb on). */
+static int cmd_audit(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        printf("usage: sluice audit verify DIR [--key-file F] [--expect-seq N]\n"
+               "Checks the HMAC chain of the audit files in DIR (the key defaults to the data\n"
+               "directory's keys/audit.key); exit 0 only when the whole chain holds.\n");
+        return argc < 2 ? SLUICE_CLI_EXIT_USAGE : SLUICE_CLI_EXIT_OK;
+    }
+    return sl_cli_audit(argc - 1, argv + 1);
+}
+
 static const struct command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
     {"user", sl_cli_user, "add, change, remove and list SCRAM users (online or offline)"},
-    {"acl", sl_cli_acl, "add, remove and list ACLs (online)"},
+    {"acl", sl_cli_acl, "add, remove and list ACLs (online or offline)"},
+    {"audit", cmd_audit, "verify the chain of an audit log (offline)"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -36,6 +36,7 @@
 #include "storage/log.h"
 #include "storage/producer_state.h"
 #include "security/audit/audit.h"
+#include "security/authz/authorize.h"
 #include "security/authn/sasl_session.h"
 #include "tls/tls_server.h"
 
@@ -218,7 +219,10 @@ static int start_audit(struct sl_broker *b, char *err, size_t errlen)
                                                                     : SL_AUDIT_AUTHZ_FIRST,
         .source = source,
     };
-    return sl_audit_start(&ac, err, errlen);
+    if (sl_audit_start(&ac, err, errlen) != 0)
+        return -1;
+    sl_authz_set_hook(sl_audit_authz_hook);
+    return 0;
 }
 
 int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_t errlen)

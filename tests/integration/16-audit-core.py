@@ -10,7 +10,7 @@ TLS material (reload records). The test reads the
 JSON lines of <data>/audit/, asserts the matching records (type, principal,
 decision, reason), checks that no line holds the password and that every line
 is one JSON object, then stops the broker and runs the verifier (the
-temporary `sl_audit_tool verify`, next to sluiced in the build tree): exit 0,
+`sluice audit verify`): exit 0,
 and after one byte of one record is edited, non-zero naming the file and line.
 """
 
@@ -28,13 +28,6 @@ import sluice_harness as h
 PASSWORD = "alice-audit-pw"
 WRONG = "not-the-password-42"
 HOSTILE = 'eve"\n\x01\\x'
-
-
-def audit_tool() -> Path:
-    tool = h.SLUICED.parent / "sl_audit_tool"
-    if not tool.exists():
-        pytest.skip(f"{tool} not built")
-    return tool
 
 
 @pytest.fixture(scope="module")
@@ -181,15 +174,14 @@ def test_reload_recorded(ab):
 
 def test_verify_then_tamper(ab, tmp_path):
     """Last in the module: stops the broker (the seal), verifies, edits."""
-    tool = audit_tool()
     ab.stop()
     adir = ab.data_dir / "audit"
     key = ab.data_dir / "keys" / "audit.key"
     assert (key.stat().st_mode & 0o777) == 0o600
     last = records(ab)[-1]
     assert last["type"] == "io.sluice.audit.seal" and last["data"]["reason"] == "shutdown"
-    ok = subprocess.run([str(tool), "verify", str(adir), "--key-file", str(key),
-                         "--expect-seq", str(last["sluiceseq"])], capture_output=True, timeout=60)
+    ok = h.sluice_cli("audit", "verify", str(adir), "--key-file", str(key),
+                      "--expect-seq", str(last["sluiceseq"]), check=False)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert b"OK " in ok.stdout
     # One byte of one record in the middle.
@@ -199,8 +191,7 @@ def test_verify_then_tamper(ab, tmp_path):
     i = lines[n].index(b'"client_address":"127.0.0.1:') + len(b'"client_address":"12')
     lines[n] = lines[n][:i] + b"8" + lines[n][i + 1:]
     f.write_bytes(b"\n".join(lines))
-    bad = subprocess.run([str(tool), "verify", str(adir), "--key-file", str(key)],
-                         capture_output=True, timeout=60)
+    bad = h.sluice_cli("audit", "verify", str(adir), "--key-file", str(key), check=False)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert f"{f.name} line {n + 1} ".encode() in bad.stdout, bad.stdout
     assert b"mac does not match" in bad.stdout

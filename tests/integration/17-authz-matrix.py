@@ -483,3 +483,57 @@ def test_authorized_operations(ab):
     gd = a.describe_consumer_groups(["g-ops"], include_authorized_operations=True,
                                     request_timeout=15)["g-ops"].result(timeout=30)
     assert set(gd.authorized_operations) == {AclOperation.READ, AclOperation.DESCRIBE}, gd.authorized_operations
+
+
+def _audit_records(b) -> list[dict]:
+    import json
+    out = []
+    for f in sorted((b.data_dir / "audit").glob("audit-*.jsonl")):
+        out += [json.loads(x) for x in f.read_bytes().split(b"\n") if x]
+    return out
+
+
+def _authz(records, decision, op, name, principal="User:alice"):
+    return [r for r in records if r["type"] == "io.sluice.authorization"
+            and r["data"].get("decision") == decision and r["data"].get("operation") == op
+            and r["data"].get("resource_name") == name and r["data"].get("principal") == principal]
+
+
+def test_denial_is_audited_before_the_answer(ab):
+    """A denial's audit record is durable before its response leaves: once
+    the client has its TOPIC_AUTHORIZATION_FAILED, the record is on disk,
+    with the principal, resource, operation and the default decision."""
+    set_acls(ab, [])
+    topic = f"audited-{uuid.uuid4().hex[:6]}"
+    assert do_describe_topic(ab, topic) == "TOPIC_AUTHORIZATION_FAILED"
+    got = _authz(_audit_records(ab), "deny", "DESCRIBE", topic)  # no wait: it must be there already
+    assert got, "no authorization record for the denial"
+    d = got[0]["data"]
+    assert d["resource_type"] == "TOPIC" and d.get("api") == "Metadata", d
+    assert "acl" not in d or d["acl"] is None, d
+
+
+def test_allowed_decisions_first_per_session(ab):
+    """At the default level (first) an allowed decision is recorded once per
+    connection, resource and operation, with the ACL that allowed it."""
+    set_acls(ab, ["ALLOW alice WRITE TOPIC LITERAL t-main"])
+    from confluent_kafka import Producer
+    p = Producer(dict(conf(ab), **{"linger.ms": 0}))
+    res = []
+    for i in range(20):
+        p.produce("t-main", b"x", on_delivery=lambda e, m: res.append(e))
+        p.flush(30)
+    assert res == [None] * 20
+    recs = h.wait_for(lambda: _authz(_audit_records(ab), "allow", "WRITE", "t-main") or None, 20,
+                      "the allowed WRITE in the audit log")
+    acl_texts = {r["data"].get("acl") for r in recs}
+    assert any("principal=User:alice" in (t or "") and "operation=WRITE" in (t or "") for t in acl_texts), acl_texts
+    conns = [r["data"]["connection_id"] for r in recs]
+    assert len(conns) == len(set(conns)), f"recorded more than once per connection: {conns}"
+    assert len(recs) < 20
+
+
+def test_audit_chain_verifies_after_authorization(ab, tmp_path):
+    r = h.sluice_cli("audit", "verify", str(ab.data_dir / "audit"), "--key-file",
+                     str(ab.data_dir / "keys" / "audit.key"), check=False)
+    assert r.returncode == 0, r.stdout + r.stderr

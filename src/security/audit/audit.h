@@ -165,6 +165,11 @@ uint64_t sl_audit_authz(const struct sl_audit_ctx *ctx, int res_type, int patter
                         const char *name, size_t name_len, int op, bool allowed,
                         const char *acl_text);
 
+/* The authorizer's hook (audit_authz.c; installed with sl_authz_set_hook
+ * when the broker starts): records decisions as described there. */
+struct sl_authz_event;
+void sl_audit_authz_hook(const struct sl_authz_event *ev);
+
 /* A change (for the handlers of the changing APIs): type is the change
  * ("topic.create", "topic.delete", "topic.alter", "partitions.create",
  * "config.alter", "acl.create", "acl.delete", "user.alter", "user.delete",

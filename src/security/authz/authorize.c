@@ -96,25 +96,26 @@ static uint32_t hash_of(int op, int res, const char *name, size_t len)
     return h;
 }
 
-static void decide(struct sl_req *req, int op, int res, const char *name, size_t len,
+/* Decides, through the connection's cache; returns true on a cache hit
+ * (the audit log's "first per session and resource" level uses it). */
+static bool decide(struct sl_req *req, int op, int res, const char *name, size_t len,
                    struct sl_authz_decision *d)
 {
     atomic_fetch_add_explicit(&n_decisions, 1, memory_order_relaxed);
     struct sl_authz_cache *z = cache_of(req);
-    if (z->super) {
-        *d = (struct sl_authz_decision){.allowed = true, .reason = SL_AUTHZ_SUPER, .acl = NULL};
-        return;
-    }
     uint32_t h = hash_of(op, res, name, len);
     struct slot *s = &z->slots[h % CACHE_SLOTS];
     if (s->used && s->hash == h && s->op == op && s->res == res && s->name_len == len &&
         memcmp(s->name, name, len) == 0) {
         atomic_fetch_add_explicit(&n_hits, 1, memory_order_relaxed);
         *d = s->d;
-        return;
+        return true;
     }
-    sl_acl_decide(z->set, req->conn->principal, req->conn->peer_host, op, res, name, len,
-                  req->broker->cfg->allow_everyone_if_no_acl_found, d);
+    if (z->super)
+        *d = (struct sl_authz_decision){.allowed = true, .reason = SL_AUTHZ_SUPER, .acl = NULL};
+    else
+        sl_acl_decide(z->set, req->conn->principal, req->conn->peer_host, op, res, name, len,
+                      req->broker->cfg->allow_everyone_if_no_acl_found, d);
     if (len <= CACHE_NAME_MAX) {
         s->used = true;
         s->hash = h;
@@ -124,6 +125,7 @@ static void decide(struct sl_req *req, int op, int res, const char *name, size_t
         memcpy(s->name, name, len);
         s->d = *d;
     }
+    return false;
 }
 
 static const char *reason_text(const struct sl_authz_decision *d, char *buf, size_t n)
@@ -147,7 +149,7 @@ static const char *reason_text(const struct sl_authz_decision *d, char *buf, siz
 static bool check(struct sl_req *req, int op, int res, const char *name, size_t len, bool quiet)
 {
     struct sl_authz_decision d;
-    decide(req, op, res, name, len, &d);
+    bool cached = decide(req, op, res, name, len, &d);
     if (!d.allowed) {
         atomic_fetch_add_explicit(&n_denials, 1, memory_order_relaxed);
         if (!quiet) {
@@ -163,7 +165,7 @@ static bool check(struct sl_req *req, int op, int res, const char *name, size_t 
     }
     if (hook) {
         struct sl_authz_event ev = {.req = req, .op = op, .res = res, .name = name,
-                                    .name_len = len, .quiet = quiet, .d = &d};
+                                    .name_len = len, .quiet = quiet, .cached = cached, .d = &d};
         hook(&ev);
     }
     return d.allowed;
@@ -243,8 +245,8 @@ static bool write_on_any_topic(struct sl_req *req, struct sl_authz_cache *z)
 bool sl_authz_idempotent_write(struct sl_req *req)
 {
     struct sl_authz_decision d;
-    decide(req, SL_ACL_OP_IDEMPOTENT_WRITE, SL_ACL_RES_CLUSTER, SL_ACL_CLUSTER_NAME,
-           strlen(SL_ACL_CLUSTER_NAME), &d);
+    (void)decide(req, SL_ACL_OP_IDEMPOTENT_WRITE, SL_ACL_RES_CLUSTER, SL_ACL_CLUSTER_NAME,
+                 strlen(SL_ACL_CLUSTER_NAME), &d);
     if (d.allowed)
         return true;
     if (write_on_any_topic(req, cache_of(req)))

@@ -60,7 +60,8 @@ struct sl_authz_event {
     int res;
     const char *name;
     size_t name_len;
-    bool quiet; /* a filtering / bitfield check, not a named resource */
+    bool quiet;  /* a filtering / bitfield check, not a named resource */
+    bool cached; /* the connection decided this before (same principal, ACLs, resource, op) */
     const struct sl_authz_decision *d;
 };
 
