@@ -1442,6 +1442,9 @@ int main(void)
     TEST_RUN(test_retention_time);
     TEST_RUN(test_reopen_clean);
     TEST_RUN(test_reopen_after_crash);
+#ifdef SL_TEST_EXTRA
+    SL_TEST_EXTRA();
+#endif
     if (SL_TEST_PLAIN_FILES) {
         TEST_RUN(test_torn_tail);
         TEST_RUN(test_corrupt_middle_segment);
