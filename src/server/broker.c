@@ -31,6 +31,7 @@
 #include "protocol/request.h"
 #include "server/producer_ids.h"
 #include "server/registry.h"
+#include "server/encryption.h"
 #include "storage/fileops.h"
 #include "storage/flusher.h"
 #include "storage/log.h"
@@ -224,6 +225,8 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
     }
     if (load_identity(b, err, errlen) < 0)
         return -1;
+    if (sl_broker_encryption_start(b, err, errlen) < 0)
+        return -1;
     if (cfg->log_dirs && cfg->log_dirs[0])
         snprintf(b->logs_dir, sizeof(b->logs_dir), "%s", cfg->log_dirs);
     else
@@ -368,6 +371,7 @@ void sl_broker_stop(struct sl_broker *b)
             fsync_dir(b->logs_dir);
         }
     }
+    sl_broker_encryption_stop(b);
     if (lock_fd >= 0)
         close(lock_fd);
     lock_fd = -1;

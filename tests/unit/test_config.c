@@ -212,7 +212,10 @@ static const char every_key[] =
     "sasl.server.max.receive.size=65536\n"
     "sluice.sasl.plain.allow.cleartext=false\n"
     "super.users=User:admin;User:ops\n"
-    "allow.everyone.if.no.acl.found=false\n";
+    "allow.everyone.if.no.acl.found=false\n"
+    "sluice.encryption.enable=true\n"
+    "sluice.keys.file=/etc/sluice/keyring\n"
+    "sluice.keys.command=vault-keys --format sluice\n";
 
 static void test_every_key(void)
 {
