@@ -313,6 +313,48 @@ static int walk(struct aead_file *f, int64_t psz, bool writable)
     return 0;
 }
 
+/* ---- per-thread scratch for reading runs of whole frames ---- */
+
+#define RUN_MAX (4u << 20) /* physical bytes read with one pread */
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+struct scratch {
+    uint8_t *p;
+    size_t cap;
+};
+
+static void scratch_free(void *arg)
+{
+    struct scratch *s = arg;
+    free(s->p);
+    free(s);
+}
+
+static void scratch_init(void)
+{
+    (void)pthread_key_create(&scratch_key, scratch_free);
+}
+
+/* This thread's scratch buffer of at least n bytes (kept for reuse: fresh
+ * pages are slow to touch here, MACHINE.md). */
+static uint8_t *scratch_get(size_t n)
+{
+    pthread_once(&scratch_once, scratch_init);
+    struct scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = sl_xcalloc(1, sizeof(*s));
+        (void)pthread_setspecific(scratch_key, s);
+    }
+    if (s->cap < n) {
+        free(s->p);
+        s->cap = n < 65536 ? 65536 : n;
+        s->p = sl_xmalloc(s->cap);
+    }
+    return s->p;
+}
+
 /* ---- vtable ---- */
 
 static void free_file(struct aead_file *f)
@@ -439,6 +481,44 @@ static int open_frame(struct aead_file *f, const struct frame *fr, uint8_t *dst)
                         tag);
 }
 
+/* Opens frame fr whose physical bytes (header, ciphertext, tag) are at
+ * phys, into dst. 0 or -EBADMSG. */
+static int open_frame_mem(struct aead_file *f, const struct frame *fr, const uint8_t *phys,
+                          uint8_t *dst)
+{
+    uint32_t len;
+    if (!fh_parse(phys, fr->lpos, &len) || len != fr->len)
+        return -EBADMSG;
+    return sl_aead_open(f->dkey, phys + 16, phys, FH_AAD, f->ident, f->ident_len,
+                        phys + FH_SIZE, fr->len, dst, phys + FH_SIZE + fr->len);
+}
+
+/* Reads whole frames [i, j) with one pread into this thread's scratch and
+ * opens them into dst. Returns the number of frames opened (all of them, or
+ * those before the first that failed; *rc then holds the error). */
+static size_t read_run(struct aead_file *f, size_t i, size_t j, uint8_t *dst, int *rc)
+{
+    int64_t p0 = f->fr[i].ppos;
+    int64_t p1 = f->fr[j - 1].ppos + FRAME_OVERHEAD + f->fr[j - 1].len;
+    size_t n = (size_t)(p1 - p0);
+    uint8_t *buf = scratch_get(n);
+    ssize_t r = sl_file_pread_full(f->lower, buf, n, p0);
+    *rc = 0;
+    if (r != (ssize_t)n) {
+        *rc = r < 0 ? (int)r : -EIO;
+        return 0;
+    }
+    size_t k = i, out = 0;
+    for (; k < j; k++) {
+        const struct frame *fr = &f->fr[k];
+        *rc = open_frame_mem(f, fr, buf + (fr->ppos - p0), dst + out);
+        if (*rc < 0)
+            break;
+        out += fr->len;
+    }
+    return k - i;
+}
+
 static void report_bad(struct aead_file *f, const struct frame *fr)
 {
     pthread_mutex_lock(&f->cmu);
@@ -509,6 +589,27 @@ static ssize_t ae_pread(struct sl_file *file, void *buf, size_t n, int64_t off)
         size_t take = (size_t)(fr->lpos + fr->len - from);
         if (take > n - done)
             take = n - done;
+        /* A run of whole frames (a fetch): one pread for all of them. */
+        size_t j = i;
+        int64_t run_bytes = 0;
+        while (from == fr->lpos && j < f->nfr &&
+               f->fr[j].lpos + (int64_t)f->fr[j].len <= off + (int64_t)n &&
+               run_bytes + FRAME_OVERHEAD + f->fr[j].len <= RUN_MAX) {
+            run_bytes += FRAME_OVERHEAD + f->fr[j].len;
+            j++;
+        }
+        if (j - i >= 2) {
+            size_t got = read_run(f, i, j, dst + done, &rc);
+            for (size_t k = i; k < i + got; k++)
+                done += f->fr[k].len;
+            if (rc < 0) {
+                if (rc == -EBADMSG)
+                    report_bad(f, &f->fr[i + got]);
+                break;
+            }
+            i = j - 1;
+            continue;
+        }
         if (from == fr->lpos && take == fr->len) {
             /* Whole frame: decrypt in place in the caller's buffer, unless
              * it is the cached one (a header scan just opened it). */
