@@ -38,17 +38,15 @@
 #include "core/logging.h"
 #include "core/mem.h"
 #include "crypto/aead.h"
+#include "crypto/sealed_format.h"
 
-#define FILE_MAGIC "SLUICEAE"
-#define FORMAT_VERSION 1
-#define HDR_SIZE 128
-#define SLOT_OFF0 16
-#define SLOT_SIZE 52 /* seq 4, kek version 4, wrapped key 40, crc 4 */
-#define WRAPPED_LEN SL_KEYWRAP_LEN(SL_AEAD_KEY_LEN)
-#define FRAME_MAGIC 0x534c4652u /* "SLFR" */
-#define FH_SIZE 32               /* frame header */
-#define FH_AAD 28                /* the header bytes the CRC and the AAD cover */
-#define FRAME_OVERHEAD (FH_SIZE + SL_AEAD_TAG_LEN)
+#define HDR_SIZE SL_SEALED_HDR_SIZE
+#define SLOT_OFF0 SL_SEALED_SLOT_OFF0
+#define SLOT_SIZE SL_SEALED_SLOT_SIZE
+#define WRAPPED_LEN SL_SEALED_WRAPPED_LEN
+#define FH_SIZE SL_SEALED_FH_SIZE
+#define FH_AAD SL_SEALED_FH_AAD
+#define FRAME_OVERHEAD SL_SEALED_FRAME_OVERHEAD
 #define CACHE_MAX (1u << 20)     /* frames larger than this are not cached */
 #define ZERO_CHECK_MAX (16 << 20)
 
@@ -116,90 +114,13 @@ static void identity(const char *path, char *out, size_t cap, size_t *len)
     *len = n < 0 ? 0 : ((size_t)n >= cap ? cap - 1 : (size_t)n);
 }
 
-/* ---- file header ---- */
-
-struct slot {
-    bool valid;
-    uint32_t seq, kek_version;
-    uint8_t wrapped[WRAPPED_LEN];
-};
-
-static void slot_encode(uint8_t *p, uint32_t seq, uint32_t kv, const uint8_t *wrapped)
-{
-    sl_put_be32(p, seq);
-    sl_put_be32(p + 4, kv);
-    memcpy(p + 8, wrapped, WRAPPED_LEN);
-    sl_put_be32(p + 48, sl_crc32c(0, p, 48));
-}
-
-static void slot_decode(const uint8_t *p, struct slot *s)
-{
-    s->valid = sl_be32(p + 48) == sl_crc32c(0, p, 48) && sl_be32(p) != 0;
-    s->seq = sl_be32(p);
-    s->kek_version = sl_be32(p + 4);
-    memcpy(s->wrapped, p + 8, WRAPPED_LEN);
-}
-
-/* Picks the slot to use (valid, highest seq) and unwraps the data key.
- * *which gets 0 or 1. 0, -EPROTO (no valid slot), -ENOKEY, -EKEYREJECTED. */
-static int header_unwrap(const struct sl_keyring *kr, const uint8_t *hdr, uint8_t *dkey,
-                         int *which, uint32_t *kv)
-{
-    if (memcmp(hdr, FILE_MAGIC, 8) != 0 || sl_be16(hdr + 8) != FORMAT_VERSION ||
-        sl_be16(hdr + 10) != HDR_SIZE)
-        return -EPROTO;
-    struct slot s[2];
-    slot_decode(hdr + SLOT_OFF0, &s[0]);
-    slot_decode(hdr + SLOT_OFF0 + SLOT_SIZE, &s[1]);
-    int order[2] = {0, 1};
-    if (s[1].valid && (!s[0].valid || s[1].seq > s[0].seq)) {
-        order[0] = 1;
-        order[1] = 0;
-    }
-    int rc = -EPROTO;
-    for (int k = 0; k < 2; k++) {
-        struct slot *sl = &s[order[k]];
-        if (!sl->valid)
-            continue;
-        const struct sl_kek *kek = sl_keyring_find(kr, sl->kek_version);
-        if (!kek) {
-            if (rc == -EPROTO)
-                rc = -ENOKEY;
-            continue;
-        }
-        uint8_t out[WRAPPED_LEN];
-        size_t olen = 0;
-        if (sl_keyunwrap(kek->key, SL_KEK_LEN, sl->wrapped, WRAPPED_LEN, out, &olen) == 0 &&
-            olen == SL_AEAD_KEY_LEN) {
-            memcpy(dkey, out, SL_AEAD_KEY_LEN);
-            OPENSSL_cleanse(out, sizeof(out));
-            *which = order[k];
-            *kv = sl->kek_version;
-            return 0;
-        }
-        OPENSSL_cleanse(out, sizeof(out));
-        rc = -EKEYREJECTED;
-    }
-    return rc;
-}
-
 /* Writes a fresh header with a new data key (in f->dkey) into slot 0. */
 static int header_create(struct aead_file *f)
 {
-    const struct sl_kek *kek = sl_keyring_newest(f->a->kr);
-    if (!kek)
-        return -ENOKEY;
-    if (RAND_bytes(f->dkey, SL_AEAD_KEY_LEN) != 1)
-        return -EIO;
-    uint8_t hdr[HDR_SIZE] = {0}, wrapped[WRAPPED_LEN];
-    size_t wl;
-    int rc = sl_keywrap(kek->key, SL_KEK_LEN, f->dkey, SL_AEAD_KEY_LEN, wrapped, &wl);
+    uint8_t hdr[HDR_SIZE];
+    int rc = sl_sealed_header_new(f->a->kr, hdr, f->dkey);
     if (rc < 0)
         return rc;
-    memcpy(hdr, FILE_MAGIC, 8);
-    sl_put_be16(hdr + 8, FORMAT_VERSION);
-    sl_put_be16(hdr + 10, HDR_SIZE);
-    slot_encode(hdr + SLOT_OFF0, 1, kek->version, wrapped);
     rc = f->lower->ops->ftruncate(f->lower, 0);
     if (rc == 0)
         rc = sl_file_pwrite_full(f->lower, hdr, HDR_SIZE, 0);
@@ -231,14 +152,6 @@ static size_t find_frame(const struct aead_file *f, int64_t off)
             hi = mid;
     }
     return lo;
-}
-
-static bool fh_parse(const uint8_t *h, int64_t expect_lpos, uint32_t *len)
-{
-    if (sl_be32(h) != FRAME_MAGIC || sl_be32(h + FH_AAD) != sl_crc32c(0, h, FH_AAD))
-        return false;
-    *len = sl_be32(h + 4);
-    return *len > 0 && *len <= INT32_MAX && (int64_t)sl_be64(h + 8) == expect_lpos;
 }
 
 /* True if the physical bytes [from, to) are all zero (a torn append that
@@ -279,7 +192,7 @@ static int walk(struct aead_file *f, int64_t psz, bool writable)
         if (r < 0)
             return (int)r;
         uint32_t len;
-        if (r != FH_SIZE || !fh_parse(h, lpos, &len)) {
+        if (r != FH_SIZE || !sl_sealed_fh_parse(h, lpos, &len)) {
             torn = all_zero(f->lower, ppos, psz);
             why = torn ? "zeros after the last frame" : "bad frame header";
             break;
@@ -416,7 +329,7 @@ static int ae_open(const struct sl_fileops *ops, const char *path, int flags, st
     }
     int which;
     uint32_t kv;
-    rc = header_unwrap(a->kr, hdr, f->dkey, &which, &kv);
+    rc = sl_sealed_header_unwrap(a->kr, hdr, f->dkey, &which, &kv);
     if (rc < 0) {
         SL_ERROR("crypto", "%s: %s", path,
                  rc == -EPROTO        ? "not a sealed file (written with encryption at rest off?) "
@@ -444,16 +357,6 @@ static void ae_close(struct sl_file *file)
     free_file(f);
 }
 
-static void frame_aad(const struct aead_file *f, const struct frame *fr, const uint8_t *nonce,
-                      uint8_t *h)
-{
-    sl_put_be32(h, FRAME_MAGIC);
-    sl_put_be32(h + 4, fr->len);
-    sl_put_be64(h + 8, (uint64_t)fr->lpos);
-    memcpy(h + 16, nonce, SL_AEAD_NONCE_LEN);
-    sl_put_be32(h + FH_AAD, sl_crc32c(0, h, FH_AAD));
-}
-
 /* Reads frame fr's ciphertext into dst (fr->len bytes) and opens it there.
  * 0, -EBADMSG or -errno. */
 static int open_frame(struct aead_file *f, const struct frame *fr, uint8_t *dst)
@@ -475,7 +378,7 @@ static int open_frame(struct aead_file *f, const struct frame *fr, uint8_t *dst)
     /* The header was checked at open; it is read again (not trusted from
      * memory) so that a changed header fails authentication too. */
     uint32_t len;
-    if (!fh_parse(h, fr->lpos, &len) || len != fr->len)
+    if (!sl_sealed_fh_parse(h, fr->lpos, &len) || len != fr->len)
         return -EBADMSG;
     return sl_aead_open(f->dkey, h + 16, h, FH_AAD, f->ident, f->ident_len, dst, fr->len, dst,
                         tag);
@@ -487,7 +390,7 @@ static int open_frame_mem(struct aead_file *f, const struct frame *fr, const uin
                           uint8_t *dst)
 {
     uint32_t len;
-    if (!fh_parse(phys, fr->lpos, &len) || len != fr->len)
+    if (!sl_sealed_fh_parse(phys, fr->lpos, &len) || len != fr->len)
         return -EBADMSG;
     return sl_aead_open(f->dkey, phys + 16, phys, FH_AAD, f->ident, f->ident_len,
                         phys + FH_SIZE, fr->len, dst, phys + FH_SIZE + fr->len);
@@ -670,7 +573,7 @@ static ssize_t ae_append(struct sl_file *file, const void *buf, size_t n, int64_
         goto out;
     }
     struct frame fr = {lsize, psize, (uint32_t)n};
-    frame_aad(f, &fr, nonce, f->wbuf);
+    sl_sealed_fh_build(f->wbuf, fr.len, fr.lpos, nonce);
     int rc = sl_aead_seal(f->dkey, nonce, f->wbuf, FH_AAD, f->ident, f->ident_len, buf, n,
                           f->wbuf + FH_SIZE, f->wbuf + FH_SIZE + n);
     if (rc < 0) {
@@ -847,7 +750,7 @@ int sl_fileops_aead_kek_version(struct sl_fileops_aead *a, const char *path, uin
     if (rc < 0)
         return rc;
     int which;
-    rc = header_unwrap(a->kr, hdr, dkey, &which, version);
+    rc = sl_sealed_header_unwrap(a->kr, hdr, dkey, &which, version);
     OPENSSL_cleanse(dkey, sizeof(dkey));
     lf->ops->close(lf);
     return rc;
@@ -863,17 +766,17 @@ int sl_fileops_aead_rewrap(struct sl_fileops_aead *a, const char *path)
     int which;
     uint32_t kv;
     const struct sl_kek *kek = sl_keyring_newest(a->kr);
-    rc = header_unwrap(a->kr, hdr, dkey, &which, &kv);
+    rc = sl_sealed_header_unwrap(a->kr, hdr, dkey, &which, &kv);
     if (rc == 0 && kek && kv != kek->version) {
-        struct slot cur;
-        slot_decode(hdr + SLOT_OFF0 + which * SLOT_SIZE, &cur);
+        struct sl_sealed_slot cur;
+        sl_sealed_slot_decode(hdr + SLOT_OFF0 + which * SLOT_SIZE, &cur);
         size_t wl;
         rc = sl_keywrap(kek->key, SL_KEK_LEN, dkey, SL_AEAD_KEY_LEN, wrapped, &wl);
         if (rc == 0) {
             /* The other slot: until this write is durable, the current one
              * stays the valid one with the highest seq. */
             uint8_t slot[SLOT_SIZE];
-            slot_encode(slot, cur.seq + 1, kek->version, wrapped);
+            sl_sealed_slot_encode(slot, cur.seq + 1, kek->version, wrapped);
             int64_t at = SLOT_OFF0 + (1 - which) * SLOT_SIZE;
             rc = sl_file_pwrite_full(lf, slot, SLOT_SIZE, at);
             if (rc == 0)
