@@ -28,6 +28,7 @@ static const struct command {
 } commands[] = {
     {"user", sl_cli_user, "add, change, remove and list SCRAM users (online or offline)"},
     {"acl", sl_cli_acl, "add, remove and list ACLs (online)"},
+    {"keys", sl_cli_keys, "rotate and rewrap the encryption-at-rest keys (offline)"},
     {"version", cmd_version, "print the version"},
 };
 

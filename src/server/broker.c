@@ -242,7 +242,8 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
     SL_INFO("broker", "cluster %s, node %d, data in %s, logs in %s (%s start)", b->cluster_id,
             cfg->node_id, cfg->data_dir, b->logs_dir,
             b->clean_start ? "clean" : "recovering after an unclean shutdown or first");
-    if (sl_meta_open_local(cfg->data_dir, &b->meta, err, errlen) != SL_ERR_NONE)
+    if (sl_meta_open_local_sealed(cfg->data_dir, b->keyring, b->enc_first_start, &b->meta, err,
+                                  errlen) != SL_ERR_NONE)
         return -1;
     if (sl_registry_open(b, err, errlen) < 0)
         return -1;

@@ -29,6 +29,7 @@ struct sl_broker {
     const struct sl_fileops *fops;  /* POSIX, or the sealing layer over it (encryption.c) */
     struct sl_keyring *keyring;     /* encryption at rest on: the KEKs */
     struct sl_fileops_aead *aead;   /* encryption at rest on: the layer behind fops */
+    bool enc_first_start;           /* encryption turned on for this data directory just now */
     struct sl_meta *meta;
     struct sl_flusher *flusher;
     struct sl_registry *reg;

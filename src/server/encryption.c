@@ -50,8 +50,11 @@ int sl_broker_encryption_start(struct sl_broker *b, char *err, size_t errlen)
                           "another volume (sluice.keys.file) or in a key service "
                           "(sluice.keys.command)",
                 path);
-    if (!sl_keys_marker_present(cfg->data_dir) &&
-        sl_keys_marker_write(cfg->data_dir, err, errlen) < 0)
+    /* The first start with encryption on may find plaintext written
+     * before (a metadata store made by `sluice user add --data-dir`): it is
+     * read once and rewritten sealed. Later, plaintext there is refused. */
+    b->enc_first_start = !sl_keys_marker_present(cfg->data_dir);
+    if (b->enc_first_start && sl_keys_marker_write(cfg->data_dir, err, errlen) < 0)
         return -1;
     b->aead = sl_fileops_aead_new(&sl_fileops_posix, b->keyring);
     b->fops = sl_fileops_aead_ops(b->aead);
