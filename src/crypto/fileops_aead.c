@@ -653,15 +653,51 @@ static int ae_raw_fd(struct sl_file *file)
     return -1;
 }
 
+/* Crypto-shredding: zeroes both key slots of the sealed file at path and
+ * syncs, so that its data key (which exists nowhere else) is gone before
+ * its name is; open readers keep working (they hold the key in memory).
+ * 0 (also for a missing or never-sealed file) or -errno. */
+static int shred(const struct sl_fileops_aead *a, const char *path)
+{
+    struct sl_file *lf = NULL;
+    int rc = a->lower->open(a->lower, path, SL_FILE_RDWR, &lf);
+    if (rc < 0)
+        return rc == -ENOENT ? 0 : rc;
+    uint8_t hdr[HDR_SIZE];
+    if (sl_file_pread_full(lf, hdr, HDR_SIZE, 0) == HDR_SIZE && sl_sealed_is_sealed(hdr, HDR_SIZE)) {
+        uint8_t zero[2 * SLOT_SIZE] = {0};
+        rc = sl_file_pwrite_full(lf, zero, sizeof(zero), SLOT_OFF0);
+        if (rc == 0)
+            rc = lf->ops->fdatasync(lf);
+    }
+    lf->ops->close(lf);
+    return rc;
+}
+
+static void shred_or_warn(const struct sl_fileops_aead *a, const char *path)
+{
+    int rc = shred(a, path);
+    if (rc < 0)
+        SL_ERROR("crypto", "%s: cannot destroy its data key before deleting it: %s; the file's "
+                           "blocks stay readable to whoever holds the keyring",
+                 path, strerror(-rc));
+}
+
+/* A sealed file renamed away from its name ("*.log" -> "*.log.deleted",
+ * retention) is on its way out: shred it first. */
 static int ae_rename(const struct sl_fileops *ops, const char *from, const char *to)
 {
     const struct sl_fileops_aead *a = (const struct sl_fileops_aead *)ops;
+    if (sl_fileops_aead_sealed_path(from) && !sl_fileops_aead_sealed_path(to))
+        shred_or_warn(a, from);
     return a->lower->rename(a->lower, from, to);
 }
 
 static int ae_unlink(const struct sl_fileops *ops, const char *path)
 {
     const struct sl_fileops_aead *a = (const struct sl_fileops_aead *)ops;
+    if (sl_fileops_aead_sealed_path(path))
+        shred_or_warn(a, path);
     return a->lower->unlink(a->lower, path);
 }
 

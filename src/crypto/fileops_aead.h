@@ -28,6 +28,12 @@
  * header in the middle, a position out of sequence) makes every read at or
  * past it fail with -EBADMSG, so recovery sees damage, not a short file.
  *
+ * Crypto-shredding: unlinking a sealed file, or renaming it to a name that
+ * is not sealed ("*.log.deleted"), first zeroes its key slots and syncs, so
+ * that topic deletion and retention destroy the only copy of each data key
+ * before the file goes (best effort below the file system: an SSD or a
+ * copy-on-write file system may keep the old block).
+ *
  * Key errors at open: -ENOKEY (the file's KEK version is not in the
  * keyring), -EKEYREJECTED (the KEK does not unwrap the data key: a wrong
  * key), -EPROTO (not a sealed file: written with encryption off, or its

@@ -10,6 +10,7 @@ keys checked at start.
     consumed again, byte for byte.
   * rotation: `sluice keys rotate`, new data, `sluice keys rewrap`, the old key version removed
     from the keyring: everything is consumed again, users included.
+  * crypto-shredding: deleting a topic zeroes each segment's key slots before the file goes.
   * tamper, live: a flipped byte in a sealed batch of partition 0 -> Fetch answers
     KAFKA_STORAGE_ERROR for that batch (the batches before it are served), partition 1 keeps
     serving a real consumer, the broker logs the failure.
@@ -380,3 +381,21 @@ def test_rotate_rewrap_retire(broker):
     # While the broker runs, the keys commands refuse.
     r = h.sluice_cli("keys", "rewrap", "--data-dir", str(b.data_dir), check=False)
     assert r.returncode != 0 and b"in use" in r.stderr, r.stderr
+
+
+def test_topic_deletion_shreds_keys(broker, tmp_path):
+    b = broker
+    b.start()
+    h.create_topic(b.bootstrap, TOPIC, partitions=1)
+    produce_batches(b, 0, 3, b"shred")
+    (seg,) = seg_files(b.data_dir, TOPIC, 0)
+    kept = tmp_path / "kept-link.log"
+    os.link(seg, kept)  # what a disk reader might still find after deletion
+    assert kept.read_bytes()[16:120] != bytes(104)
+    admin = h.admin_client(b.bootstrap)
+    for f in admin.delete_topics([TOPIC]).values():
+        f.result(timeout=30)
+    h.wait_for(lambda: not seg.parent.exists(), 30, "the partition directory removed")
+    # The data key existed only in the header's slots: both are zeroed.
+    assert kept.read_bytes()[16:120] == bytes(104)
+    assert "cannot destroy its data key" not in b.log_text()

@@ -413,6 +413,41 @@ static void test_keys(void)
     teardown();
 }
 
+/* Unlinking or renaming a sealed file away destroys its data key first:
+ * a hard link kept aside shows the header's key slots zeroed. */
+static void test_crypto_shredding(void)
+{
+    setup();
+    char p[128], keep[128], moved[140];
+    three_frames(p);
+    snprintf(keep, sizeof(keep), "%s/keep", dir);
+    CHECK_EQ_INT(link(p, keep), 0);
+    CHECK_EQ_INT(ops->unlink(ops, p), 0);
+    CHECK(access(p, F_OK) != 0);
+    uint8_t slots[104], zero[104] = {0};
+    peek(keep, 16, slots, sizeof(slots));
+    CHECK(memcmp(slots, zero, sizeof(zero)) == 0);
+    /* Renamed for deletion (retention). */
+    three_frames(p);
+    struct sl_file *f;
+    CHECK_EQ_INT(ops->open(ops, p, SL_FILE_RDONLY, &f), 0); /* a reader still open */
+    snprintf(moved, sizeof(moved), "%s.deleted", p);
+    CHECK_EQ_INT(ops->rename(ops, p, moved), 0);
+    peek(moved, 16, slots, sizeof(slots));
+    CHECK(memcmp(slots, zero, sizeof(zero)) == 0);
+    uint8_t buf[1000];
+    CHECK_EQ_INT(sl_file_pread_full(f, buf, 1000, 1000), 1000); /* it keeps reading */
+    sl_file_close(f);
+    /* A sealed file renamed to another sealed name keeps its key. */
+    three_frames(p);
+    char p2[140];
+    snprintf(p2, sizeof(p2), "%s/t-0/00000000000000000009.log", dir);
+    CHECK_EQ_INT(ops->rename(ops, p, p2), 0);
+    peek(p2, 16, slots, sizeof(slots));
+    CHECK(memcmp(slots, zero, sizeof(zero)) != 0);
+    teardown();
+}
+
 int main(void)
 {
     sl_log_min_level = SL_LOG_LEVEL_MAX;
@@ -422,6 +457,7 @@ int main(void)
     TEST_RUN(test_tamper_swap_and_copy);
     TEST_RUN(test_torn_tail_and_middle_damage);
     TEST_RUN(test_keys);
+    TEST_RUN(test_crypto_shredding);
     sl_keyring_free(&kr);
     TEST_REPORT();
 }
