@@ -26,62 +26,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 sys.path.insert(0, str(ROOT / "bench"))
 import sluice_harness as h  # noqa: E402
-from bench import PERF_RE, Raw, machine, run_timed  # noqa: E402
+from bench import Raw, machine  # noqa: E402
+from tls import consume_kcat, consume_perf, produce  # noqa: E402  (the same cases, 1 KiB records)
 
-SIZE = 1024
 RECORDS = 600_000
 LAT_RATE = 5000
 LAT_SECS = 15
 MODES = ("plain", "sealed")
-
-
-def produce(bootstrap: str, props: dict, topic: str, n: int, acks: str, rate: int, raw: Raw, title: str) -> dict:
-    argv = [str(h.KAFKA_BIN / "kafka-producer-perf-test.sh"), "--topic", topic, "--num-records", str(n),
-            "--record-size", str(SIZE), "--throughput", str(rate), "--producer-props",
-            f"bootstrap.servers={bootstrap}", f"acks={acks}", "enable.idempotence=false",
-            *[f"{k}={v}" for k, v in props.items()]]
-    r, secs = run_timed(argv, timeout=900)
-    raw.add(title, argv, r, secs)
-    m = None
-    for line in (r.stdout or b"").decode().splitlines():
-        m = PERF_RE.search(line) or m
-    if r.returncode != 0 or m is None or int(m.group(1)) != n:
-        return {"ok": False, "why": f"exit {r.returncode}"}
-    return {"ok": True, "mbs": float(m.group(3)), "p50": int(m.group(6)), "p99": int(m.group(8))}
-
-
-def consume_kcat(bootstrap: str, props: dict, topic: str, n: int, raw: Raw, title: str) -> dict:
-    x = []
-    for k, v in props.items():
-        if k == "security.protocol":
-            x += ["-X", "security.protocol=ssl"]
-        elif k == "ssl.truststore.location":
-            x += ["-X", f"ssl.ca.location={v}"]
-    argv = ["kcat", "-C", "-b", bootstrap, *x, "-t", topic, "-p", "0", "-o", "beginning", "-e", "-q",
-            "-c", str(n), "-f", "%o\n"]
-    r, secs = run_timed(argv, timeout=600)
-    count = (r.stdout or b"").count(b"\n")
-    raw.add(title, argv, None, secs, note=f"({count} records)")
-    if r.returncode != 0 or count != n:
-        return {"ok": False, "why": f"exit {r.returncode}, {count} of {n}"}
-    return {"ok": True, "mbs": n * SIZE / secs / 2**20}
-
-
-def consume_perf(bootstrap: str, props: dict, topic: str, n: int, work: Path, raw: Raw, title: str) -> dict:
-    cfg = work / f"consumer-{len(raw.parts)}.properties"
-    cfg.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
-    argv = [str(h.KAFKA_BIN / "kafka-consumer-perf-test.sh"), "--bootstrap-server", bootstrap,
-            "--topic", topic, "--messages", str(n), "--timeout", "30000", "--hide-header",
-            "--consumer.config", str(cfg)]
-    r, secs = run_timed(argv, timeout=600)
-    raw.add(title, argv, r, secs)
-    lines = [ln for ln in (r.stdout or b"").decode().splitlines() if ln.count(",") >= 9]
-    if r.returncode != 0 or not lines:
-        return {"ok": False, "why": f"exit {r.returncode}"}
-    f = [x.strip() for x in lines[-1].split(",")]
-    if int(float(f[4])) < n:
-        return {"ok": False, "why": f"{f[4]} of {n}"}
-    return {"ok": True, "mbs": float(f[8])}
 
 
 def main() -> int:

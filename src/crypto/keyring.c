@@ -25,17 +25,6 @@
 #define MAGIC_LINE "sluice-keyring 1"
 #define CMD_MAX_OUTPUT (64 * 1024)
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int cmp_kek(const void *a, const void *b)
 {
     uint32_t x = ((const struct sl_kek *)a)->version, y = ((const struct sl_kek *)b)->version;
@@ -62,7 +51,8 @@ static int parse_key_line(const char *s, size_t n, struct sl_kek *k)
     if (n - i != 2 * SL_KEK_LEN)
         return -1;
     for (size_t j = 0; j < SL_KEK_LEN; j++) {
-        int hi = hexval(s[i + 2 * j]), lo = hexval(s[i + 2 * j + 1]);
+        int hi = OPENSSL_hexchar2int((unsigned char)s[i + 2 * j]);
+        int lo = OPENSSL_hexchar2int((unsigned char)s[i + 2 * j + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         k->key[j] = (uint8_t)(hi << 4 | lo);
