@@ -24,12 +24,16 @@
  * sl_fileops.authenticated), damage is told from a torn tail: a batch that
  * fails authentication, is missing, or does not continue the offsets BELOW
  * the checkpointed recovery point (data that was flushed, or any data after
- * a clean shutdown) is damage or tampering, and recovery refuses to open the
- * partition (SL_ERR_CORRUPT_MESSAGE, naming the file, position and offset)
- * instead of cutting it and deleting what follows; so does a log that ends
- * below its recovery point (a segment rolled back to an older copy or
- * truncated). Above the recovery point a failing batch is a torn write and
- * is cut like one. On plain files those cases are cut as described above.
+ * a clean shutdown) is damage or tampering; so is a log that ends below its
+ * recovery point (a segment rolled back to an older copy or truncated).
+ * Recovery then QUARANTINES the partition instead of cutting it and deleting
+ * what follows: the error is logged naming the file, position and offset,
+ * nothing on disk is changed (no cut, no deletion, no index or checkpoint
+ * write), and the log opens in ERROR, so fetches and produces of that
+ * partition get KAFKA_STORAGE_ERROR while the others are served; restoring
+ * the damaged file and restarting recovers it. Above the recovery point a
+ * failing batch is a torn write and is cut like one. On plain files those
+ * cases are cut as described above.
  *
  * Left out: repairing a damaged batch (a cut is the only remedy), keeping
  * segments after a gap in the offsets (they are deleted, as Kafka deletes
@@ -292,6 +296,8 @@ static sl_err_t recover_segment(struct sl_log *log, struct sl_segment *seg, int6
                  seg->seg_path, why ? why : "unreadable batch", end, expect,
                  strict_rp == INT64_MAX ? expect : strict_rp);
         SL_ERROR("storage", "%s", err);
+        atomic_store(&seg->seg_end_pos, end);
+        atomic_store(&seg->seg_end_off, expect);
         return SL_ERR_CORRUPT_MESSAGE;
     }
     if (io_err == -EBADMSG)
@@ -464,8 +470,7 @@ sl_err_t sl_log__recover(struct sl_log *log, bool clean, char *err, size_t errle
                                       "to serve this partition",
                          log->log_dir, base, expect, strict_rp);
                 SL_ERROR("storage", "%s", err);
-                rc = SL_ERR_CORRUPT_MESSAGE;
-                goto out;
+                goto quarantine;
             }
             if (base != expect) {
                 SL_WARN("storage", "%s: segment %020" PRId64 " does not continue the log (next "
@@ -501,6 +506,8 @@ sl_err_t sl_log__recover(struct sl_log *log, bool clean, char *err, size_t errle
         atomic_store(&seg->seg_mtime_ms, now);
         rc = recover_segment(log, seg, size, trusted, strict_rp, &cut, &sigs[at], &whole, err,
                              errlen);
+        if (rc == SL_ERR_CORRUPT_MESSAGE)
+            goto quarantine;
         if (rc != SL_ERR_NONE)
             goto out;
         sig_valid[at] = whole;
@@ -527,8 +534,7 @@ sl_err_t sl_log__recover(struct sl_log *log, bool clean, char *err, size_t errle
                                   "copy, truncated or removed; refusing to serve this partition",
                      log->log_dir, end, ck_rp, SL_LOG_CHECKPOINT_NAME);
             SL_ERROR("storage", "%s", err);
-            rc = SL_ERR_CORRUPT_MESSAGE;
-            goto out;
+            goto quarantine;
         }
     }
     if (log->log_nsegs == 0) {
@@ -665,6 +671,25 @@ sl_err_t sl_log__recover(struct sl_log *log, bool clean, char *err, size_t errle
         SL_INFO("storage", "%s: recovered: offsets [%" PRId64 ", %" PRId64 ") in %zu segment(s)",
                 log->log_dir, start, leo, log->log_nsegs);
     rc = SL_ERR_NONE;
+    goto out;
+
+quarantine:
+    /* See the file comment: nothing on disk changes; the log opens in
+     * ERROR with what was read so far. */
+    {
+        int64_t end_off = atomic_load(&log->log_segs[log->log_nsegs - 1]->seg_end_off);
+        int64_t qstart = ck_start < log->log_segs[0]->seg_base ? log->log_segs[0]->seg_base
+                                                              : ck_start;
+        atomic_store(&log->log_start, qstart < end_off ? qstart : end_off);
+        atomic_store(&log->log_leo, end_off);
+        atomic_store(&log->log_flushed, end_off);
+        atomic_store(&log->log_state, SL_LOG_ST_ERROR);
+        SL_ERROR("storage", "%s: partition QUARANTINED: fetches and produces get "
+                            "KAFKA_STORAGE_ERROR; nothing was cut or deleted. Restore the damaged "
+                            "file and restart to serve it again",
+                 log->log_dir);
+        rc = SL_ERR_NONE;
+    }
 out:
     free(sigs);
     free(sig_valid);

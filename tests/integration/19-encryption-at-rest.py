@@ -15,8 +15,9 @@ keys checked at start.
     KAFKA_STORAGE_ERROR for that batch (the batches before it are served), partition 1 keeps
     serving a real consumer, the broker logs the failure.
   * tamper, at rest (broker stopped cleanly, then restarted): two frames swapped, a segment copied
-    from another partition, a segment rolled back to an older copy of itself: each refuses to start
-    with a message naming the damage; restoring the file makes it start and serve everything.
+    from another partition, a segment rolled back to an older copy of itself: each quarantines the
+    partition (reported in the log; its fetches and produces get KAFKA_STORAGE_ERROR; nothing on
+    disk changes) while the other partition is served; restoring the file serves everything.
   * torn tail: a partial frame after the last one (a crash mid-append) is cut at start.
   * keys: a world-readable keyring, a missing keyring, a wrong key, encryption turned off on an
     encrypted directory: each refuses to start with a clear message; sluice.keys.command works.
@@ -227,8 +228,23 @@ def test_tamper_live_flip(broker):
     b.check_alive()
 
 
-def _restart_refused(b: h.Broker, needle: str) -> None:
-    start_fails(b, needle, "refusing to serve this partition")
+def _restart_quarantined(b: h.Broker, needle: str) -> None:
+    """Restart: the damaged partition 0 is quarantined (KAFKA_STORAGE_ERROR, reported), partition 1
+    is served; nothing on disk is changed."""
+    before = len(b.log_text())
+    b._stopping = False
+    b.start()
+    text = b.log_text()[before:]
+    for n in (needle, "refusing to serve this partition", "QUARANTINED"):
+        assert n in text, f"expected {n!r} in the broker log:\n{text[-3000:]}"
+    with k.Conn(b.host, b.port, timeout=30) as c:
+        p = c.fetch_one(TOPIC, 0, 0)
+        assert p["error_code"] == STORAGE_ERROR and not p["records"], p
+        p = c.produce_one(TOPIC, 0, k.build_batch([k.Record(key=b"k", value=b"v")]), acks=-1)
+        assert p["error_code"] == STORAGE_ERROR, p
+        got, hw = k.fetch_all(c, TOPIC, 1)
+        assert hw == 20 and len(got) == 4
+    b.stop()
 
 
 def test_tamper_at_rest(broker, tmp_path):
@@ -252,12 +268,13 @@ def test_tamper_at_rest(broker, tmp_path):
     data = bytearray(good0)
     data[a:a + size], data[bpos:bpos + size] = good0[bpos:bpos + size], good0[a:a + size]
     seg0.write_bytes(bytes(data))
-    _restart_refused(b, "sealed-0")
+    _restart_quarantined(b, "sealed-0")
+    assert seg0.read_bytes() == bytes(data), "recovery changed a quarantined segment"
     seg0.write_bytes(good0)
 
     # 2. A segment copied from the other partition.
     seg0.write_bytes(seg1.read_bytes())
-    _restart_refused(b, "failed authentication")
+    _restart_quarantined(b, "failed authentication")
     seg0.write_bytes(good0)
 
     # Intact again: starts, serves; more batches make the old copy a rollback.
@@ -268,7 +285,7 @@ def test_tamper_at_rest(broker, tmp_path):
     current = seg0.read_bytes()
     # 3. Rolled back to the older copy (every frame of it authenticates).
     shutil.copy(old_copy, seg0)
-    _restart_refused(b, "rolled back")
+    _restart_quarantined(b, "rolled back")
     seg0.write_bytes(current)
     b._stopping = False
     b.start()
