@@ -128,6 +128,13 @@ static int64_t run_plan(struct sl_req *req, struct plan *pl, bool *has_error)
             rp->high_watermark = end;
             rp->last_stable_offset = end;
             rp->log_start_offset = start;
+            if (sl_log_in_error(log)) {
+                /* A failed write, or quarantined by recovery (damage found
+                 * in sealed data): like Kafka's offline log directory. */
+                rp->error_code = SL_ERR_KAFKA_STORAGE_ERROR;
+                *has_error = true;
+                continue;
+            }
             if (pp->offset < start || pp->offset > end) {
                 rp->error_code = SL_ERR_OFFSET_OUT_OF_RANGE;
                 *has_error = true;

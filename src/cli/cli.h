@@ -24,15 +24,19 @@
 /* Commands (cmd_<name>.c). */
 int sl_cli_user(int argc, char **argv);
 int sl_cli_acl(int argc, char **argv);
+int sl_cli_keys(int argc, char **argv);
 
 /* The options that say where a command works. */
 struct sl_cli_target {
     const char *bootstrap;      /* --bootstrap-server */
     const char *command_config; /* --command-config */
     const char *data_dir;       /* --data-dir (offline) */
+    const char *keys_file;      /* --keys-file (offline, encrypted data directory) */
+    const char *keys_command;   /* --keys-command (offline, encrypted data directory) */
 };
 
-/* If argv[*i] is --bootstrap-server, --command-config or --data-dir (as
+/* If argv[*i] is --bootstrap-server, --command-config, --data-dir,
+ * --keys-file or --keys-command (as
  * "--opt VALUE" or "--opt=VALUE"), stores the value in t, advances *i past
  * it and returns 1; returns 0 for another argument; -1 (message printed)
  * when the value is missing. */
@@ -52,6 +56,16 @@ int sl_cli_target_check(const struct sl_cli_target *t, bool offline_ok);
  * wins), checks, and connects. Returns 0 (close k with sl_kclient_close)
  * or -1 with the message printed. */
 int sl_cli_connect(const struct sl_cli_target *t, struct sl_kclient *k);
+
+/* Opens the metadata store of t->data_dir (offline). When the directory is
+ * encrypted at rest, loads its keyring into kr first (--keys-command, else
+ * --keys-file, else <data dir>/keys/keyring; caller frees kr after closing
+ * the store). Returns the store's result (err filled) or SL_ERR__IO when
+ * the keys cannot be loaded. */
+struct sl_meta;
+struct sl_keyring;
+int sl_cli_open_meta(const struct sl_cli_target *t, struct sl_keyring *kr, struct sl_meta **m,
+                     char *err, size_t errlen);
 
 /* A clear text for a Kafka error code in a response: `op` says what the
  * request needed ("ALTER on the cluster"), for the authorization errors.

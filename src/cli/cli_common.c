@@ -12,6 +12,8 @@
 #include "cli/cli.h"
 #include "cli/client_config.h"
 #include "core/mem.h"
+#include "crypto/key_provider.h"
+#include "meta/meta.h"
 #include "sluice/err.h"
 
 int sl_cli_fail(const char *fmt, ...)
@@ -63,7 +65,23 @@ int sl_cli_target_opt(struct sl_cli_target *t, int argc, char **argv, int *i)
         return r;
     if ((r = sl_cli_opt("--command-config", argc, argv, i, &t->command_config)) != 0)
         return r;
+    if ((r = sl_cli_opt("--keys-file", argc, argv, i, &t->keys_file)) != 0)
+        return r;
+    if ((r = sl_cli_opt("--keys-command", argc, argv, i, &t->keys_command)) != 0)
+        return r;
     return sl_cli_opt("--data-dir", argc, argv, i, &t->data_dir);
+}
+
+int sl_cli_open_meta(const struct sl_cli_target *t, struct sl_keyring *kr, struct sl_meta **m,
+                     char *err, size_t errlen)
+{
+    if (!sl_keys_marker_present(t->data_dir))
+        return sl_meta_open_local(t->data_dir, m, err, errlen);
+    bool created;
+    if (sl_keys_load(t->data_dir, t->keys_file, t->keys_command, false, kr, &created, err,
+                     errlen) < 0)
+        return SL_ERR__IO;
+    return sl_meta_open_local_sealed(t->data_dir, kr, false, m, err, errlen);
 }
 
 int sl_cli_target_check(const struct sl_cli_target *t, bool offline_ok)

@@ -29,6 +29,7 @@
 #include "cli/cli.h"
 #include "core/arena.h"
 #include "core/mem.h"
+#include "crypto/keyring.h"
 #include "meta/meta.h"
 #include "protocol/gen/apis.h"
 #include "security/authz/acl.h"
@@ -599,9 +600,11 @@ static int offline_verb(struct sl_meta *m, const struct acl_args *a, struct sl_a
 static int offline(const struct acl_args *a)
 {
     struct sl_meta *m = NULL;
+    struct sl_keyring kr = {0};
     char err[1024];
-    sl_err_t e = sl_meta_open_local(a->t.data_dir, &m, err, sizeof err);
+    sl_err_t e = sl_cli_open_meta(&a->t, &kr, &m, err, sizeof err);
     if (e != SL_ERR_NONE) {
+        sl_keyring_free(&kr);
         if (e == SL_ERR__STATE)
             return sl_cli_fail("%s: offline mode needs the broker stopped; while it runs, use "
                                "--bootstrap-server and --command-config instead",
@@ -613,6 +616,7 @@ static int offline(const struct acl_args *a)
     int rc = offline_verb(m, a, &ar);
     sl_arena_destroy(&ar);
     sl_meta_close(m);
+    sl_keyring_free(&kr);
     return rc;
 }
 

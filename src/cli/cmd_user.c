@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 #include "core/mem.h"
 #include "core/readfile.h"
+#include "crypto/keyring.h"
 #include "meta/meta.h"
 #include "protocol/gen/apis.h"
 #include "security/authn/scram.h"
@@ -36,7 +37,9 @@ static const char USAGE[] =
     "       sluice user remove NAME [--mechanism M] WHERE\n"
     "       sluice user list WHERE\n"
     "WHERE: online   --bootstrap-server HOST:PORT[,HOST:PORT] and/or --command-config FILE\n"
-    "       offline  --data-dir DIR (the broker must be stopped)\n"
+    "       offline  --data-dir DIR (the broker must be stopped); an encrypted data\n"
+    "                directory also takes --keys-file FILE or --keys-command CMD when\n"
+    "                its keyring is not DIR/keys/keyring\n"
     "add creates or changes the user's credential (default SCRAM-SHA-512, 4096\n"
     "iterations, 4096..16384); remove deletes one mechanism or, by default, all;\n"
     "list prints one line per credential: NAME MECHANISM iterations=N.\n"
@@ -123,7 +126,8 @@ static int offline(const struct uargs *a)
     char *pw = NULL;
     if (strcmp(a->verb, "add") == 0 && !(pw = read_password(a)))
         return SLUICE_CLI_EXIT_FAIL;
-    sl_err_t e = sl_meta_open_local(a->t.data_dir, &m, err, sizeof err);
+    struct sl_keyring kr = {0};
+    sl_err_t e = sl_cli_open_meta(&a->t, &kr, &m, err, sizeof err);
     if (e != SL_ERR_NONE) {
         if (e == SL_ERR__STATE)
             sl_cli_fail("%s: offline mode needs the broker stopped; while it runs, use "
@@ -186,6 +190,7 @@ out:
         free(pw);
     }
     sl_meta_close(m);
+    sl_keyring_free(&kr);
     return rc;
 }
 

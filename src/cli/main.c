@@ -43,6 +43,7 @@ static const struct command {
     {"user", sl_cli_user, "add, change, remove and list SCRAM users (online or offline)"},
     {"acl", sl_cli_acl, "add, remove and list ACLs (online or offline)"},
     {"audit", cmd_audit, "verify the chain of an audit log (offline)"},
+    {"keys", sl_cli_keys, "rotate and rewrap the encryption-at-rest keys (offline)"},
     {"version", cmd_version, "print the version"},
 };
 

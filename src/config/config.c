@@ -289,6 +289,27 @@ const struct sl_config_row sl_config__rows[] = {
      .max = I32MAX, .rank = 1, .flags = SL_CFG_IMMUTABLE, .ktype = SL_CONFIG_TYPE_INT,
      .def_doc = "(node.id)", .group = G_GENERAL,
      .doc = "Older name of node.id, accepted so that ZooKeeper-era files load."},
+    {.name = "sluice.encryption.enable", .kind = SL_CFG_K_BOOL, .field = SL_CFG_F_BOOL,
+     FLD(encryption_enable), .def = "true", .flags = SL_CFG_IMMUTABLE,
+     .ktype = SL_CONFIG_TYPE_BOOLEAN, .group = G_GENERAL,
+     .doc = "Encryption at rest: every log segment (and the consumer offsets log) is sealed "
+            "batch by batch with AES-256-GCM under a per-segment data key wrapped by a key from "
+            "the keyring (docs/ENCRYPTION.md). false writes plaintext and is logged as a warning "
+            "at every start; a data directory written with it on refuses to start with it off."},
+    {.name = "sluice.keys.file", .kind = SL_CFG_K_STRING, .field = SL_CFG_F_STR, FLD(keys_file),
+     .def_doc = "<data dir>/keys/keyring", .flags = SL_CFG_IMMUTABLE,
+     .ktype = SL_CONFIG_TYPE_STRING, .check = check_path, .group = G_GENERAL,
+     .doc = "The keyring file of key-encryption keys (format in docs/ENCRYPTION.md). It must "
+            "be mode 0600 (or stricter) and owned by the broker's user, or the broker refuses "
+            "to start. Created with one random key at the first start of an empty data "
+            "directory; in production keep it on another volume than the data, or use "
+            "sluice.keys.command."},
+    {.name = "sluice.keys.command", .kind = SL_CFG_K_STRING, .field = SL_CFG_F_STR,
+     FLD(keys_command), .def_doc = "(none)", .flags = SL_CFG_IMMUTABLE | SL_CFG_SENSITIVE,
+     .ktype = SL_CONFIG_TYPE_PASSWORD, .group = G_GENERAL,
+     .doc = "A command (run with /bin/sh -c at start) whose standard output is the keyring, in "
+            "the key file's format, so that a vault or KMS holds the keys; it replaces "
+            "sluice.keys.file. A non-zero exit status stops the start. Never logged."},
     {.name = "sluice.log.level", .kind = SL_CFG_K_ENUM, .field = SL_CFG_F_STR, FLD(log_level),
      .def = "info", .values = log_levels, .ktype = SL_CONFIG_TYPE_STRING, .group = G_GENERAL,
      .doc = "Lowest level of the operational log written to standard error."},

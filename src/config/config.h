@@ -67,6 +67,9 @@ struct sl_config {
     int n_advertised;  /* advertised.listeners; default derived from listeners */
     char *listener_security_protocol_map; /* NAME:PROTOCOL,... */
     char *log_dirs;    /* log.dirs (alias log.dir); default <data_dir>/logs; one directory */
+    bool encryption_enable; /* sluice.encryption.enable, default true */
+    char *keys_file;        /* sluice.keys.file; default <data_dir>/keys/keyring */
+    char *keys_command;     /* sluice.keys.command (SENSITIVE); default none */
     int32_t num_partitions;             /* num.partitions, default 1 */
     bool auto_create_topics_enable;     /* auto.create.topics.enable, default true */
     int16_t default_replication_factor; /* default.replication.factor, only 1 on a single node */

@@ -70,6 +70,17 @@ struct sl_meta;
  * store (close with sl_meta_close). */
 sl_err_t sl_meta_open_local(const char *data_dir, struct sl_meta **out, char *err, size_t errlen);
 
+/* The same with encryption at rest: kr (borrowed, must outlive the store)
+ * seals the file as one AES-256-GCM blob (crypto/sealed_format.h) on every
+ * write, and a sealed file is opened with it. A plaintext file is refused
+ * unless allow_plain (the first start with encryption on: it is read and at
+ * once rewritten sealed). kr NULL: plaintext, and a sealed file is refused
+ * with a clear message. */
+struct sl_keyring;
+sl_err_t sl_meta_open_local_sealed(const char *data_dir, const struct sl_keyring *kr,
+                                   bool allow_plain, struct sl_meta **out, char *err,
+                                   size_t errlen);
+
 /* Returns a snapshot of all topics, sorted by name: *out is a new array of
  * *n deep copies (caller frees with sl_meta_topics_free; *out is NULL when
  * *n is 0). Returns SL_ERR_NONE. */

@@ -54,6 +54,7 @@
 #include "core/crc32c.h"
 #include "core/logging.h"
 #include "core/mem.h"
+#include "crypto/sealed_format.h"
 #include "meta/meta_int.h"
 
 /* ------------------------------------------------------------------ */
@@ -723,6 +724,8 @@ struct meta_local {
     int file_version;              /* version of the file on disk; under wmu */
     bool failed;                   /* a directory sync failed: writes refused; under wmu */
     atomic_bool secret_saved;      /* st.secret is in the file on disk */
+    const struct sl_keyring *kr;   /* encryption at rest: the file is a sealed blob */
+    bool allow_plain;              /* with kr: a plaintext file may be read (and resealed) */
     _Atomic uint64_t scram_gen;    /* sl_meta_scram_generation */
     _Atomic uint64_t acl_gen;      /* sl_meta_acl_generation */
 };
@@ -757,6 +760,22 @@ static enum persist_rc persist(struct meta_local *ml, const struct sl_meta_local
     size_t len;
     int e;
     sl_meta_local_encode(next, &buf, &len);
+    if (ml->kr) {
+        /* Encryption at rest: the whole store as one sealed blob, bound to
+         * its file name, under a fresh data key each time. */
+        uint8_t *sealed;
+        size_t slen;
+        int se = sl_sealed_blob_seal(ml->kr, SL_META_LOCAL_FILE, buf, len, &sealed, &slen);
+        OPENSSL_cleanse(buf, len);
+        free(buf);
+        if (se < 0) {
+            SL_ERROR("meta", "%s: cannot seal the store: %s; the store is unchanged", ml->path,
+                     strerror(-se));
+            return PERSIST_UNCHANGED;
+        }
+        buf = sealed;
+        len = slen;
+    }
     if (len > SL_META_LOCAL_MAX_FILE) {
         /* The reader refuses such a file: writing it would make the broker
          * unable to start. */
@@ -1439,6 +1458,37 @@ static sl_err_t read_store(struct meta_local *ml, char *err, size_t errlen)
         got += (size_t)r;
     }
     char why[256];
+    bool reseal = false;
+    if (sl_sealed_is_sealed(buf, got)) {
+        uint8_t *pt = NULL;
+        size_t ptn = 0;
+        int oe = ml->kr ? sl_sealed_blob_open(ml->kr, SL_META_LOCAL_FILE, buf, got, &pt, &ptn)
+                        : -ENOKEY;
+        if (oe < 0) {
+            snprintf(err, errlen, "meta %s: the store is encrypted at rest and %s", ml->path,
+                     !ml->kr              ? "no keyring was given (is sluice.encryption.enable "
+                                            "false, or the data directory's keyring missing?)"
+                     : oe == -ENOKEY      ? "its key version is not in the keyring"
+                     : oe == -EKEYREJECTED ? "the keyring's key does not unwrap it (wrong key)"
+                                          : "it failed authentication (damaged or tampered with)");
+            rc = SL_ERR__CORRUPT;
+            goto out;
+        }
+        OPENSSL_cleanse(buf, got);
+        free(buf);
+        buf = pt;
+        got = ptn;
+    } else if (ml->kr && got > 0) {
+        if (!ml->allow_plain) {
+            snprintf(err, errlen, "meta %s: the store is not encrypted, but this data directory "
+                                  "is encrypted at rest: refusing a store that may have been "
+                                  "replaced",
+                     ml->path);
+            rc = SL_ERR__CORRUPT;
+            goto out;
+        }
+        reseal = true; /* written before the first start with encryption on */
+    }
     rc = sl_meta_local_decode(buf, got, &ml->st, why, sizeof why);
     if (rc != SL_ERR_NONE) {
         snprintf(err, errlen,
@@ -1462,6 +1512,15 @@ static sl_err_t read_store(struct meta_local *ml, char *err, size_t errlen)
         SL_INFO("meta", "%s: format version %d; the next change upgrades it to version %d",
                 ml->path, ml->file_version, SL_META_LOCAL_VERSION);
     }
+    if (reseal) {
+        if (persist(ml, &ml->st) != PERSIST_OK) {
+            snprintf(err, errlen, "meta %s: cannot rewrite the store encrypted (see the log)",
+                     ml->path);
+            rc = SL_ERR__IO;
+            goto out;
+        }
+        SL_INFO("meta", "%s: the store is now encrypted at rest", ml->path);
+    }
 out:
     if (buf)
         OPENSSL_cleanse(buf, got);
@@ -1472,9 +1531,18 @@ out:
 
 sl_err_t sl_meta_open_local(const char *data_dir, struct sl_meta **out, char *err, size_t errlen)
 {
+    return sl_meta_open_local_sealed(data_dir, NULL, false, out, err, errlen);
+}
+
+sl_err_t sl_meta_open_local_sealed(const char *data_dir, const struct sl_keyring *kr,
+                                   bool allow_plain, struct sl_meta **out, char *err,
+                                   size_t errlen)
+{
     sl_err_t rc = SL_ERR_NONE;
     *out = NULL;
     struct meta_local *ml = sl_xcalloc(1, sizeof *ml);
+    ml->kr = kr;
+    ml->allow_plain = allow_plain;
     ml->base.ops = &local_ops;
     ml->dirfd = ml->lockfd = -1;
     pthread_mutex_init(&ml->mu, NULL);

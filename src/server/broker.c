@@ -31,6 +31,7 @@
 #include "protocol/request.h"
 #include "server/producer_ids.h"
 #include "server/registry.h"
+#include "server/encryption.h"
 #include "storage/fileops.h"
 #include "storage/flusher.h"
 #include "storage/log.h"
@@ -246,6 +247,8 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
     }
     if (load_identity(b, err, errlen) < 0)
         return -1;
+    if (sl_broker_encryption_start(b, err, errlen) < 0)
+        return -1;
     if (cfg->log_dirs && cfg->log_dirs[0])
         snprintf(b->logs_dir, sizeof(b->logs_dir), "%s", cfg->log_dirs);
     else
@@ -263,7 +266,8 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
             b->clean_start ? "clean" : "recovering after an unclean shutdown or first");
     if (start_audit(b, err, errlen) < 0)
         return -1;
-    if (sl_meta_open_local(cfg->data_dir, &b->meta, err, errlen) != SL_ERR_NONE)
+    if (sl_meta_open_local_sealed(cfg->data_dir, b->keyring, b->enc_first_start, &b->meta, err,
+                                  errlen) != SL_ERR_NONE)
         return -1;
     if (sl_registry_open(b, err, errlen) < 0)
         return -1;
@@ -397,6 +401,7 @@ void sl_broker_stop(struct sl_broker *b)
             fsync_dir(b->logs_dir);
         }
     }
+    sl_broker_encryption_stop(b);
     if (lock_fd >= 0)
         close(lock_fd);
     lock_fd = -1;

@@ -18,13 +18,18 @@
 struct sl_meta;
 struct sl_flusher;
 struct sl_fileops;
+struct sl_fileops_aead;
+struct sl_keyring;
 struct sl_registry;
 struct sl_group_coord;
 struct sl_pid_alloc;
 
 struct sl_broker {
     struct sl_config *cfg;
-    const struct sl_fileops *fops;
+    const struct sl_fileops *fops;  /* POSIX, or the sealing layer over it (encryption.c) */
+    struct sl_keyring *keyring;     /* encryption at rest on: the KEKs */
+    struct sl_fileops_aead *aead;   /* encryption at rest on: the layer behind fops */
+    bool enc_first_start;           /* encryption turned on for this data directory just now */
     struct sl_meta *meta;
     struct sl_flusher *flusher;
     struct sl_registry *reg;

@@ -57,6 +57,11 @@ enum {
 
 struct sl_fileops {
     const char *name; /* "posix", "fault", "aead", ... for logs */
+    /* The layer authenticates data files (reads of altered bytes fail with
+     * -EBADMSG): recovery then treats damage in flushed data, and a log
+     * that ends below its checkpointed recovery point, as tampering to
+     * report, not as a tail to cut. */
+    bool authenticated;
 
     /* Opens path; on success stores a new file in *out (release with close). */
     int (*open)(const struct sl_fileops *ops, const char *path, int flags, struct sl_file **out);

@@ -206,6 +206,7 @@ struct sl_fileops_fault *sl_fileops_fault_new(const struct sl_fileops *lower)
     struct sl_fileops_fault *ff = sl_xcalloc(1, sizeof(*ff));
     ff->ops = (struct sl_fileops){
         .name = "fault",
+        .authenticated = lower->authenticated,
         .open = ft_open,
         .close = ft_close,
         .pread = ft_pread,

@@ -693,12 +693,30 @@ sl_err_t sl_log_read(struct sl_log *log, int64_t offset, int32_t max_bytes, bool
     }
     struct slice_mem *m = sl_xmalloc(sizeof(*m) + (size_t)total);
     m->kind = SLICE_MEM_KIND;
-    ssize_t got = sl_file_pread_full(seg->seg_file, m->data, (size_t)total, pos);
+    ssize_t got = 0, rr = 0;
+    int64_t seg_base = seg->seg_base;
+    while (got < total) {
+        rr = seg->seg_file->ops->pread(seg->seg_file, m->data + got, (size_t)(total - got),
+                                      pos + got);
+        if (rr <= 0)
+            break;
+        got += rr;
+    }
     sl_segment_unref(seg);
-    if (got != (ssize_t)total) {
+    /* A layer that authenticates returns whole batches (its frames) up to
+     * one that fails: serve those; the next fetch starts at the failing
+     * batch and gets the error. Nothing that failed is ever served. */
+    if (got > 0 && got < total && rr == -EBADMSG && log->log_ops->authenticated)
+        total = got;
+    if (got != total) {
         free(m);
-        SL_ERROR("storage", "%s: short read of %" PRId64 " bytes at %" PRId64, log->log_dir,
-                 total, pos);
+        if (rr == -EBADMSG)
+            SL_ERROR("storage", "%s: the batch at position %" PRId64 " of segment %020" PRId64
+                                " failed authentication: answering KAFKA_STORAGE_ERROR",
+                     log->log_dir, pos + got, seg_base);
+        else
+            SL_ERROR("storage", "%s: short read of %" PRId64 " bytes at %" PRId64, log->log_dir,
+                     total, pos);
         return SL_ERR_KAFKA_STORAGE_ERROR;
     }
     *out = (struct sl_log_slice){

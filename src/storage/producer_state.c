@@ -387,7 +387,9 @@ sl_err_t sl_pstate_attach(struct sl_log *log, char *err, size_t errlen)
     int64_t from = load_snapshot(log, ps);
     if (from < 0)
         from = sl_log_start_offset(log);
-    sl_err_t rc = scan(log, ps, from, err, errlen);
+    /* A log recovery quarantined (in ERROR) neither serves nor appends:
+     * nothing to rebuild until a restart recovers it. */
+    sl_err_t rc = sl_log_in_error(log) ? SL_ERR_NONE : scan(log, ps, from, err, errlen);
     if (rc != SL_ERR_NONE) {
         pthread_mutex_destroy(&ps->mu);
         free(ps->tab);

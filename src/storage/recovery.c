@@ -20,6 +20,21 @@
  * fdatasync'd, changed index files rewritten, the directory fsync'd and a
  * checkpoint written, so the new log's flushed offset is its end offset.
  *
+ * On a file layer that authenticates what it reads (encryption at rest,
+ * sl_fileops.authenticated), damage is told from a torn tail: a batch that
+ * fails authentication, is missing, or does not continue the offsets BELOW
+ * the checkpointed recovery point (data that was flushed, or any data after
+ * a clean shutdown) is damage or tampering; so is a log that ends below its
+ * recovery point (a segment rolled back to an older copy or truncated).
+ * Recovery then QUARANTINES the partition instead of cutting it and deleting
+ * what follows: the error is logged naming the file, position and offset,
+ * nothing on disk is changed (no cut, no deletion, no index or checkpoint
+ * write), and the log opens in ERROR, so fetches and produces of that
+ * partition get KAFKA_STORAGE_ERROR while the others are served; restoring
+ * the damaged file and restarting recovers it. Above the recovery point a
+ * failing batch is a torn write and is cut like one. On plain files those
+ * cases are cut as described above.
+ *
  * Left out: repairing a damaged batch (a cut is the only remedy), keeping
  * segments after a gap in the offsets (they are deleted, as Kafka deletes
  * segments after a corrupt one).
@@ -192,7 +207,8 @@ static int64_t scan(struct sl_segment *seg, int64_t size, int64_t from_pos, int6
     while (pos < size) {
         const uint8_t *b = sl_seg_reader_get(&r, pos, SL_BATCH_LOG_OVERHEAD);
         if (!b) {
-            *why = "torn batch (incomplete length prefix)";
+            *why = r.r_err == -EBADMSG ? "batch failed authentication"
+                                       : "torn batch (incomplete length prefix)";
             break;
         }
         uint32_t field = sl_be32(b + SL_BATCH_OFF_LENGTH);
@@ -208,7 +224,7 @@ static int64_t scan(struct sl_segment *seg, int64_t size, int64_t from_pos, int6
         /* total <= size - pos: the reader's buffer stays bounded by the file. */
         b = sl_seg_reader_get(&r, pos, (size_t)total);
         if (!b) {
-            *why = "unreadable batch";
+            *why = r.r_err == -EBADMSG ? "batch failed authentication" : "unreadable batch";
             break;
         }
         struct sl_batch_info info;
@@ -243,8 +259,8 @@ static int64_t scan(struct sl_segment *seg, int64_t size, int64_t from_pos, int6
  * tail needed checking (then *loaded is their signature as loaded). Returns
  * SL_ERR_NONE or SL_ERR__IO (err filled). */
 static sl_err_t recover_segment(struct sl_log *log, struct sl_segment *seg, int64_t size,
-                                bool trusted, bool *cut, struct idx_sig *loaded, bool *whole,
-                                char *err, size_t errlen)
+                                bool trusted, int64_t strict_rp, bool *cut,
+                                struct idx_sig *loaded, bool *whole, char *err, size_t errlen)
 {
     int32_t interval = log->log_cfg.index_interval_bytes;
     int64_t from_pos = 0, expect = seg->seg_base, end;
@@ -264,7 +280,7 @@ static sl_err_t recover_segment(struct sl_log *log, struct sl_segment *seg, int6
             seg->seg_synced_pos = size;
             goto done;
         }
-        if (io_err == 0)
+        if (io_err == 0 || io_err == -EBADMSG)
             SL_WARN("storage", "%s: tail check failed at position %" PRId64 " (%s); "
                                "validating the whole segment",
                     seg->seg_path, end, why);
@@ -273,6 +289,19 @@ static sl_err_t recover_segment(struct sl_log *log, struct sl_segment *seg, int6
     reset_indexes(seg);
     expect = seg->seg_base;
     end = scan(seg, size, 0, &expect, interval, &io_err, &why);
+    if ((end < size || io_err == -EBADMSG) && strict_rp >= 0 && (trusted || expect < strict_rp)) {
+        snprintf(err, errlen, "%s: %s at position %" PRId64 " (offset %" PRId64 ") in data that "
+                              "was flushed (recovery point %" PRId64 "): damage or tampering, "
+                              "not a torn tail; refusing to serve this partition",
+                 seg->seg_path, why ? why : "unreadable batch", end, expect,
+                 strict_rp == INT64_MAX ? expect : strict_rp);
+        SL_ERROR("storage", "%s", err);
+        atomic_store(&seg->seg_end_pos, end);
+        atomic_store(&seg->seg_end_off, expect);
+        return SL_ERR_CORRUPT_MESSAGE;
+    }
+    if (io_err == -EBADMSG)
+        io_err = 0; /* above the recovery point: a torn write, cut below */
     if (io_err) {
         snprintf(err, errlen, "%s: read failed during recovery: %s", seg->seg_path,
                  strerror(-io_err));
@@ -407,6 +436,9 @@ sl_err_t sl_log__recover(struct sl_log *log, bool clean, char *err, size_t errle
         ck_rp = -1;
     }
     int64_t rp = clean ? INT64_MAX : ck_rp;
+    /* Authenticated files: flushed data must be there intact (see the file
+     * comment). -1: no such promise. */
+    int64_t strict_rp = ops->authenticated && have_ckpt ? (clean ? INT64_MAX : ck_rp) : -1;
 
     /* 2. What is there. */
     orc = ops->list_dir(ops, log->log_dir, list_cb, &dl);
@@ -431,6 +463,15 @@ sl_err_t sl_log__recover(struct sl_log *log, bool clean, char *err, size_t errle
         int64_t base = dl.bases[i];
         if (log->log_nsegs > 0) {
             int64_t expect = atomic_load(&log->log_segs[log->log_nsegs - 1]->seg_end_off);
+            if (base != expect && strict_rp >= 0 && expect < strict_rp) {
+                snprintf(err, errlen, "%s: segment %020" PRId64 " does not continue the log "
+                                      "(next offset %" PRId64 ") below the recovery point %" PRId64
+                                      ": a segment was rolled back, removed or replaced; refusing "
+                                      "to serve this partition",
+                         log->log_dir, base, expect, strict_rp);
+                SL_ERROR("storage", "%s", err);
+                goto quarantine;
+            }
             if (base != expect) {
                 SL_WARN("storage", "%s: segment %020" PRId64 " does not continue the log (next "
                                    "offset %" PRId64 "): deleting it and %zu later segment(s)",
@@ -463,7 +504,10 @@ sl_err_t sl_log__recover(struct sl_log *log, bool clean, char *err, size_t errle
         size_t at = log->log_nsegs;
         sl_log__push_segment(log, seg);
         atomic_store(&seg->seg_mtime_ms, now);
-        rc = recover_segment(log, seg, size, trusted, &cut, &sigs[at], &whole, err, errlen);
+        rc = recover_segment(log, seg, size, trusted, strict_rp, &cut, &sigs[at], &whole, err,
+                             errlen);
+        if (rc == SL_ERR_CORRUPT_MESSAGE)
+            goto quarantine;
         if (rc != SL_ERR_NONE)
             goto out;
         sig_valid[at] = whole;
@@ -478,7 +522,21 @@ sl_err_t sl_log__recover(struct sl_log *log, bool clean, char *err, size_t errle
         }
     }
 
-    /* 4. The log start offset, and the corner cases around it. */
+    /* 4. The log start offset, and the corner cases around it. A log that
+     * ends below its recovery point lost flushed data: on authenticated
+     * files, a rollback (an older copy of the last segment) or removal. */
+    if (strict_rp >= 0 && have_ckpt && ck_rp > ck_start) {
+        int64_t end = log->log_nsegs ? atomic_load(&log->log_segs[log->log_nsegs - 1]->seg_end_off)
+                                     : -1;
+        if (end < ck_rp) {
+            snprintf(err, errlen, "%s: the log ends at offset %" PRId64 ", below its recovery "
+                                  "point %" PRId64 " (%s): a segment was rolled back to an older "
+                                  "copy, truncated or removed; refusing to serve this partition",
+                     log->log_dir, end, ck_rp, SL_LOG_CHECKPOINT_NAME);
+            SL_ERROR("storage", "%s", err);
+            goto quarantine;
+        }
+    }
     if (log->log_nsegs == 0) {
         rc = create_first_segment(log, ck_start, err, errlen);
         if (rc != SL_ERR_NONE)
@@ -613,6 +671,25 @@ sl_err_t sl_log__recover(struct sl_log *log, bool clean, char *err, size_t errle
         SL_INFO("storage", "%s: recovered: offsets [%" PRId64 ", %" PRId64 ") in %zu segment(s)",
                 log->log_dir, start, leo, log->log_nsegs);
     rc = SL_ERR_NONE;
+    goto out;
+
+quarantine:
+    /* See the file comment: nothing on disk changes; the log opens in
+     * ERROR with what was read so far. */
+    {
+        int64_t end_off = atomic_load(&log->log_segs[log->log_nsegs - 1]->seg_end_off);
+        int64_t qstart = ck_start < log->log_segs[0]->seg_base ? log->log_segs[0]->seg_base
+                                                              : ck_start;
+        atomic_store(&log->log_start, qstart < end_off ? qstart : end_off);
+        atomic_store(&log->log_leo, end_off);
+        atomic_store(&log->log_flushed, end_off);
+        atomic_store(&log->log_state, SL_LOG_ST_ERROR);
+        SL_ERROR("storage", "%s: partition QUARANTINED: fetches and produces get "
+                            "KAFKA_STORAGE_ERROR; nothing was cut or deleted. Restore the damaged "
+                            "file and restart to serve it again",
+                 log->log_dir);
+        rc = SL_ERR_NONE;
+    }
 out:
     free(sigs);
     free(sig_valid);

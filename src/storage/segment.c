@@ -342,15 +342,25 @@ const uint8_t *sl_seg_reader_get(struct sl_seg_reader *r, int64_t pos, size_t n)
     if ((uint64_t)pos + want > (uint64_t)r->r_limit)
         want = (size_t)(r->r_limit - pos);
     r->r_blen = 0;
-    ssize_t got = sl_file_pread_full(r->r_file, r->r_buf, want, pos);
-    if (got < 0) {
-        r->r_err = (int)got;
-        return NULL;
+    /* Read ahead, but keep what was read before an error: a layer that
+     * authenticates (encryption at rest) returns the good batches before
+     * one that fails, and the bytes asked for may all be among them. */
+    size_t got = 0;
+    int rerr = 0;
+    while (got < want) {
+        ssize_t rr = r->r_file->ops->pread(r->r_file, r->r_buf + got, want - got,
+                                           pos + (int64_t)got);
+        if (rr <= 0) {
+            rerr = (int)rr;
+            break;
+        }
+        got += (size_t)rr;
     }
     r->r_bpos = pos;
-    r->r_blen = (size_t)got;
-    if ((size_t)got < n) {
-        r->r_err = -EIO; /* the file is shorter than the published size */
+    r->r_blen = got;
+    if (got < n) {
+        /* An error, or the file is shorter than the published size. */
+        r->r_err = rerr < 0 ? rerr : -EIO;
         return NULL;
     }
     return r->r_buf;

@@ -230,7 +230,10 @@ static const char every_key[] =
     "sluice.audit.retention.ms=-1\n"
     "sluice.audit.retention.bytes=1073741824\n"
     "sluice.audit.failure.policy=log\n"
-    "sluice.audit.authz.level=all\n";
+    "sluice.audit.authz.level=all\n"
+    "sluice.encryption.enable=true\n"
+    "sluice.keys.file=/etc/sluice/keyring\n"
+    "sluice.keys.command=vault-keys --format sluice\n";
 
 static void test_every_key(void)
 {

@@ -34,6 +34,14 @@
 #include "storage/log.h"
 #include "test_help.h"
 
+/* The file layer under test: POSIX here; test_crypto_storage_log.c includes
+ * this file with the sealing layer instead (and without the tests that
+ * damage plaintext batches on purpose: it has its own). */
+#ifndef SL_TEST_BASE_OPS
+#define SL_TEST_BASE_OPS (&sl_fileops_posix)
+#define SL_TEST_PLAIN_FILES 1
+#endif
+
 /* ---- helpers: directories --------------------------------------------- */
 
 static char *make_tmpdir(void)
@@ -91,8 +99,9 @@ static void copy_dir(const char *from, const char *to)
     while (d && (de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        snprintf(a, sizeof(a), "%s/%s", from, de->d_name);
-        snprintf(b, sizeof(b), "%s/%s", to, de->d_name);
+        if (snprintf(a, sizeof(a), "%s/%s", from, de->d_name) >= (int)sizeof(a) ||
+            snprintf(b, sizeof(b), "%s/%s", to, de->d_name) >= (int)sizeof(b))
+            continue;
         copy_file(a, b);
     }
     if (d)
@@ -412,7 +421,7 @@ static void test_roundtrip_and_rolls(void)
     struct sl_log_config c;
     base_config(&c);
     struct model *m = calloc(1, sizeof(*m));
-    struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, false);
+    struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
     CHECK(log);
     CHECK_EQ_INT(sl_log_end_offset(log), 0);
     CHECK_EQ_INT(sl_log_start_offset(log), 0);
@@ -443,7 +452,7 @@ static void test_kip74_and_ranges(void)
     base_config(&c);
     c.segment_bytes = 1 << 20;
     struct model *m = calloc(1, sizeof(*m));
-    struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, false);
+    struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
     CHECK(log);
     CHECK_EQ_INT(append_one(log, m, 3, 1000, NULL, 5000), SL_ERR_NONE); /* ~15 KB */
     CHECK_EQ_INT(append_one(log, m, 1, 1000, NULL, 10), SL_ERR_NONE);
@@ -452,7 +461,9 @@ static void test_kip74_and_ranges(void)
     CHECK_EQ_INT(sl_log_read(log, 1, 100, true, &s), SL_ERR_NONE);
     CHECK_EQ_INT(s.len, (int64_t)m->b[0].len);
     CHECK_EQ_INT(s.pos, 0);
-    CHECK(s.fd >= 0 && s.mem == NULL && s._ref != NULL);
+    /* A file region on plain files; decrypted memory on sealed ones. */
+    CHECK(SL_TEST_PLAIN_FILES ? s.fd >= 0 && s.mem == NULL && s._ref != NULL
+                              : s.fd < 0 && s.mem != NULL && s._ref != NULL);
     sl_log_slice_release(s._ref);
     CHECK_EQ_INT(sl_log_read(log, 1, 100, false, &s), SL_ERR_NONE);
     CHECK_EQ_INT(s.len, 0);
@@ -489,7 +500,7 @@ static void test_timestamps(void)
     c.segment_bytes = 2048;
     c.index_interval_bytes = 100;
     struct model *m = calloc(1, sizeof(*m));
-    struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, false);
+    struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
     CHECK(log);
     /* Timestamps that go up and down, with repeats. */
     for (int i = 0; i < 200; i++) {
@@ -503,7 +514,7 @@ static void test_timestamps(void)
     CHECK(verify_timestamps(log, m, 9990, 10700));
     /* After a clean reopen (index files), and after rebuilding them. */
     sl_log_unref(log);
-    log = open_log(&sl_fileops_posix, dir, &c, true);
+    log = open_log(SL_TEST_BASE_OPS, dir, &c, true);
     CHECK(log);
     CHECK(verify_timestamps(log, m, 9990, 10700));
     sl_log_unref(log);
@@ -512,7 +523,7 @@ static void test_timestamps(void)
     unlink(p);
     seg_path(p, sizeof(p), dir, 0, ".index");
     unlink(p);
-    log = open_log(&sl_fileops_posix, dir, &c, false);
+    log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
     CHECK(log);
     CHECK(verify_timestamps(log, m, 9990, 10700));
     CHECK(verify_all(log, m, 0));
@@ -535,7 +546,7 @@ static void test_delete_records(void)
     struct sl_log_config c;
     base_config(&c);
     struct model *m = calloc(1, sizeof(*m));
-    struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, false);
+    struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
     CHECK(log);
     CHECK(fill(log, m, 200, 5000));
     int64_t leo = sl_log_end_offset(log), lw;
@@ -556,7 +567,7 @@ static void test_delete_records(void)
     CHECK_EQ_INT(lw, mid);
     /* Survives a crash-style reopen (the checkpoint is durable). */
     sl_log_unref(log);
-    log = open_log(&sl_fileops_posix, dir, &c, false);
+    log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
     CHECK(log);
     CHECK_EQ_INT(sl_log_start_offset(log), mid);
     CHECK(verify_all(log, m, mid));
@@ -575,7 +586,7 @@ static void test_delete_records(void)
     CHECK_EQ_INT(m->b[0].base, leo);
     CHECK(verify_all(log, m, leo));
     sl_log_unref(log);
-    log = open_log(&sl_fileops_posix, dir, &c, true);
+    log = open_log(SL_TEST_BASE_OPS, dir, &c, true);
     CHECK(log);
     CHECK_EQ_INT(sl_log_start_offset(log), leo);
     CHECK(verify_all(log, m, leo));
@@ -593,7 +604,7 @@ static void test_retention_size(void)
     struct sl_log_config c;
     base_config(&c);
     struct model *m = calloc(1, sizeof(*m));
-    struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, false);
+    struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
     CHECK(log);
     CHECK(fill(log, m, 300, sl_now_ms()));
     int64_t size = sl_log_size_bytes(log);
@@ -634,7 +645,7 @@ static void test_retention_time(void)
     c.retention_ms = 3600 * 1000;
     c.file_delete_delay_ms = 1000;
     struct model *m = calloc(1, sizeof(*m));
-    struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, false);
+    struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
     CHECK(log);
     int64_t now = sl_now_ms();
     CHECK(fill(log, m, 100, now - 3 * 3600 * 1000)); /* old */
@@ -666,7 +677,7 @@ static void test_retention_time(void)
     c.retention_ms = -1;
     c.segment_ms = 1000;
     c.segment_bytes = 1 << 20;
-    log = open_log(&sl_fileops_posix, dir, &c, true);
+    log = open_log(SL_TEST_BASE_OPS, dir, &c, true);
     CHECK(log);
     int64_t leo = sl_log_end_offset(log);
     CHECK(fill(log, m, 5, sl_now_ms()));
@@ -688,7 +699,7 @@ static void test_reopen_clean(void)
     struct sl_log_config c;
     base_config(&c);
     struct model *m = calloc(1, sizeof(*m));
-    struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, false);
+    struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
     CHECK(log);
     CHECK(fill(log, m, 150, 100));
     int segs = sl_log_segment_count(log);
@@ -696,7 +707,7 @@ static void test_reopen_clean(void)
     CHECK_EQ_INT(count_files(dir, ".index"), segs);
     CHECK_EQ_INT(count_files(dir, ".timeindex"), segs);
     for (int round = 0; round < 3; round++) {
-        log = open_log(&sl_fileops_posix, dir, &c, round != 1);
+        log = open_log(SL_TEST_BASE_OPS, dir, &c, round != 1);
         CHECK(log);
         CHECK_EQ_INT(sl_log_segment_count(log), segs);
         CHECK(verify_all(log, m, 0));
@@ -724,7 +735,7 @@ static void test_reopen_after_crash(void)
     uint32_t seed = rng_state;
     pid_t pid = fork();
     if (pid == 0) {
-        struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, false);
+        struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
         if (!log || !fill(log, m, 120, 100) || sl_log_flush(log) != SL_ERR_NONE ||
             !fill(log, m, 60, 100))
             _exit(1);
@@ -738,12 +749,12 @@ static void test_reopen_after_crash(void)
     struct sl_log_config c2 = c;
     char dir2[4096];
     snprintf(dir2, sizeof(dir2), "%s/replay", tmp);
-    struct sl_log *replay = open_log(&sl_fileops_posix, dir2, &c2, false);
+    struct sl_log *replay = open_log(SL_TEST_BASE_OPS, dir2, &c2, false);
     CHECK(replay);
     CHECK(fill(replay, m, 180, 100));
     sl_log_unref(replay);
 
-    struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, false);
+    struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
     CHECK(log);
     CHECK(verify_all(log, m, 0));
     CHECK(verify_timestamps(log, m, 90, 100 + 180 * 10 + 10));
@@ -761,7 +772,7 @@ static void test_reopen_after_crash(void)
 static bool build_reference(const char *dir, struct model *m, const struct sl_log_config *c,
                             int batches)
 {
-    struct sl_log *log = open_log(&sl_fileops_posix, dir, c, false);
+    struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, c, false);
     if (!log)
         return false;
     bool ok = fill(log, m, batches, 100);
@@ -857,7 +868,7 @@ static void test_torn_tail(void)
          * the middle of a segment only by an unclean one (a clean open
          * validates each segment from its last index entry on). */
         bool clean = iter % 2 == 0 && iter % 4 == 0;
-        struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, clean);
+        struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, clean);
         CHECK(log);
         model_truncate(mm, 0);
         for (int i = 0; i < keep; i++) {
@@ -875,7 +886,7 @@ static void test_torn_tail(void)
         CHECK(fill(log, mm, 3, 100));
         CHECK_EQ_INT(mm->b[keep].base, expect_leo);
         sl_log_unref(log);
-        log = open_log(&sl_fileops_posix, dir, &c, true);
+        log = open_log(SL_TEST_BASE_OPS, dir, &c, true);
         CHECK(log);
         CHECK(verify_all(log, mm, 0));
         sl_log_unref(log);
@@ -922,7 +933,7 @@ static void test_corrupt_middle_segment(void)
         close(fd);
         int keep = first_damaged(m, base, at);
         /* Leader epoch bytes are not covered: only check when outside. */
-        struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, false);
+        struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
         CHECK(log);
         int64_t leo = sl_log_end_offset(log);
         int64_t expect = keep ? m->b[keep - 1].last + 1 : 0;
@@ -959,7 +970,11 @@ static void test_corrupt_middle_segment(void)
 static void test_damaged_indexes(void)
 {
     char *tmp = make_tmpdir(), ref[4096], dir[4096];
+    /* The reference keeps the partition directory's name: a sealed file is
+     * bound to "<partition dir>/<file name>" and fails anywhere else. */
     snprintf(ref, sizeof(ref), "%s/ref", tmp);
+    CHECK(mkdir(ref, 0700) == 0);
+    snprintf(ref, sizeof(ref), "%s/ref/topic-0", tmp);
     part_dir(dir, sizeof(dir), tmp);
     struct sl_log_config c;
     base_config(&c);
@@ -1008,7 +1023,7 @@ static void test_damaged_indexes(void)
         }
         if (d)
             closedir(d);
-        struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, true);
+        struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, true);
         CHECK(log);
         CHECK(verify_all(log, m, 0));
         CHECK(verify_timestamps(log, m, 90, 100 + 120 * 10 + 10));
@@ -1027,7 +1042,7 @@ static void test_fault_injection(void)
     struct sl_log_config c;
     base_config(&c);
     struct model *m = calloc(1, sizeof(*m));
-    struct sl_fileops_fault *ff = sl_fileops_fault_new(&sl_fileops_posix);
+    struct sl_fileops_fault *ff = sl_fileops_fault_new(SL_TEST_BASE_OPS);
     const struct sl_fileops *ops = sl_fileops_fault_ops(ff);
     enum sl_fault_mode modes[] = {SL_FAULT_EIO, SL_FAULT_SHORT, SL_FAULT_ENOSPC};
 
@@ -1169,7 +1184,7 @@ static void test_flusher(void)
     base_config(&c);
     c.segment_bytes = 64 * 1024;
     struct flush_ctx ctx = {0};
-    ctx.ff = sl_fileops_fault_new(&sl_fileops_posix);
+    ctx.ff = sl_fileops_fault_new(SL_TEST_BASE_OPS);
     ctx.log = open_log(sl_fileops_fault_ops(ctx.ff), dir, &c, false);
     CHECK(ctx.log);
     sl_fileops_fault_filter(ctx.ff, ".log");
@@ -1333,7 +1348,7 @@ static void test_concurrency(void)
     c.segment_bytes = 16384;
     c.retention_bytes = 200000;
     struct conc cc = {0};
-    cc.log = open_log(&sl_fileops_posix, dir, &c, false);
+    cc.log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
     CHECK(cc.log);
     pthread_t w[2], r[3], j;
     for (int i = 0; i < 2; i++)
@@ -1353,7 +1368,7 @@ static void test_concurrency(void)
     CHECK_EQ_INT(leo, 2 * (1000 * 1 + 1000 * 2 + 1000 * 3));
     sl_log_unref(cc.log);
     /* Everything left is intact after a clean reopen. */
-    struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, true);
+    struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, true);
     CHECK(log);
     CHECK_EQ_INT(sl_log_end_offset(log), leo);
     sl_log_unref(log);
@@ -1368,7 +1383,7 @@ static void test_mark_deleted(void)
     struct sl_log_config c;
     base_config(&c);
     struct model *m = calloc(1, sizeof(*m));
-    struct sl_log *log = open_log(&sl_fileops_posix, dir, &c, false);
+    struct sl_log *log = open_log(SL_TEST_BASE_OPS, dir, &c, false);
     CHECK(log);
     CHECK(fill(log, m, 40, 100));
     struct sl_log_slice s;
@@ -1427,8 +1442,13 @@ int main(void)
     TEST_RUN(test_retention_time);
     TEST_RUN(test_reopen_clean);
     TEST_RUN(test_reopen_after_crash);
-    TEST_RUN(test_torn_tail);
-    TEST_RUN(test_corrupt_middle_segment);
+#ifdef SL_TEST_EXTRA
+    SL_TEST_EXTRA();
+#endif
+    if (SL_TEST_PLAIN_FILES) {
+        TEST_RUN(test_torn_tail);
+        TEST_RUN(test_corrupt_middle_segment);
+    }
     TEST_RUN(test_damaged_indexes);
     TEST_RUN(test_fault_injection);
     TEST_RUN(test_flusher);

@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Encryption-at-rest cost benchmark (issue 8; see bench/README.md). Run through
+bench/run-crypt.sh.
+
+Two Sluice brokers in the same run, one with encryption at rest on (the
+default) and one with it off, started side by side on their own data
+directories:
+  * produce 1 KiB records at full speed, acks=1 (kafka-producer-perf-test);
+  * produce latency at a fixed 5,000 records/s, acks=all (p50/p99);
+  * consume what was produced with kcat and with kafka-consumer-perf-test;
+each case on both brokers, alternating. Prints the figures and the on/off
+ratio (the issue's goal: at least 0.9), and writes bench/results/<date>-crypt.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+sys.path.insert(0, str(ROOT / "bench"))
+import sluice_harness as h  # noqa: E402
+from bench import Raw, machine  # noqa: E402
+from tls import consume_kcat, consume_perf, produce  # noqa: E402  (the same cases, 1 KiB records)
+
+RECORDS = 600_000
+LAT_RATE = 5000
+LAT_SECS = 15
+MODES = ("plain", "sealed")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    args = ap.parse_args()
+    raw = Raw()
+    n = max(1000, int(RECORDS * args.scale))
+    nl = max(1000, int(LAT_RATE * LAT_SECS * min(1.0, args.scale)))
+    failed = False
+    work = Path(tempfile.mkdtemp(prefix="sluice-bench-crypt-", dir="/tmp"))
+    brokers = {}
+    for mode in MODES:
+        b = h.Broker(work / mode, config={"sluice.encryption.enable": "true" if mode == "sealed" else "false"})
+        brokers[mode] = b
+    res: dict[str, dict[str, dict]] = {m: {} for m in MODES}
+    try:
+        for mode, b in brokers.items():
+            b.start()
+            print(f"== {mode}: {b.bootstrap}", flush=True)
+            h.create_topic(b.bootstrap, "crypt", 1)
+            h.create_topic(b.bootstrap, "crypt-lat", 1)
+        # Alternate the two brokers case by case, so drift hits both; only one
+        # is busy at a time.
+        for case in ("produce", "latency", "kcat", "perf"):
+            for mode, b in brokers.items():
+                title = f"{mode}: {case}"
+                print(f"   {title} ...", flush=True)
+                if case == "produce":
+                    r = produce(b.bootstrap, {}, "crypt", n, "1", -1, raw, title)
+                elif case == "latency":
+                    r = produce(b.bootstrap, {}, "crypt-lat", nl, "all", LAT_RATE, raw, title)
+                elif case == "kcat":
+                    r = consume_kcat(b.bootstrap, {}, "crypt", n, raw, title)
+                else:
+                    r = consume_perf(b.bootstrap, {}, "crypt", n, work, raw, title)
+                res[mode][case] = r
+                failed |= not r["ok"]
+                b.check_alive()
+    finally:
+        for mode, b in brokers.items():
+            log = b.log_tail(20)
+            try:
+                b.finish()
+            except AssertionError as e:
+                print(f"!! {mode}: {str(e).splitlines()[0]}", flush=True)
+                failed = True
+            b.kill()
+            raw.parts.append(f"## {mode}: broker log tail\n\n```\n{log}\n```\n")
+        shutil.rmtree(work, ignore_errors=True)
+
+    def val(case: str, r: dict) -> str:
+        if not r.get("ok"):
+            return f"failed: {r.get('why')}"
+        return f"{r['p99']}" if "p99" in case else f"{r['mbs']:.1f}"
+
+    labels = {"produce": f"produce {n:,} x 1 KiB acks=1, MB/s",
+              "latency": f"produce p99 at {LAT_RATE}/s acks=all, ms",
+              "kcat": "consume kcat, MB/s", "perf": "consume perf-test (group), MB/s"}
+    lines = ["| case | encryption off | encryption on | on / off |", "|---|---:|---:|---:|"]
+    for case, label in labels.items():
+        p, s = res["plain"].get(case, {}), res["sealed"].get(case, {})
+        ratio = "-"
+        if p.get("ok") and s.get("ok"):
+            if "p99" in label:
+                ratio = f"{p['p99'] / s['p99']:.2f} (off / on: lower is worse)" if s["p99"] else "-"
+            else:
+                ratio = f"{s['mbs'] / p['mbs']:.2f}"
+        lines.append(f"| {label} | {val(label, p)} | {val(label, s)} | {ratio} |")
+    table = "\n".join(lines)
+    print("\n" + table + "\n")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    md = out / f"{dt.datetime.now():%Y-%m-%d}-crypt.md"
+    rawf = out / f"{dt.datetime.now():%Y-%m-%d}-crypt-raw.md"
+    md.write_text(
+        f"# Encryption at rest benchmark, {dt.datetime.now():%Y-%m-%d %H:%M}\n\n{machine()}\n\n"
+        "Two brokers side by side, one with sluice.encryption.enable=true (every batch sealed "
+        "with AES-256-GCM, fetches read and decrypted through pread), one with it false "
+        "(fetches by sendfile); each case runs on both, back to back, one broker busy at a "
+        "time. The ratio is on over off for throughput; for p99 latency it is off over on, so "
+        "1.0 means no cost either way. Compare figures of one run only (bench/README.md).\n\n"
+        f"{table}\n\nRaw output: [{rawf.name}]({rawf.name})\n")
+    rawf.write_text(f"# Raw output for {md.name}\n\n" + "\n".join(raw.parts))
+    print(f"wrote {md}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The sealing file layer of encryption at rest: a `struct sl_fileops` (see
+ * storage/fileops.h) stacked on another layer that seals every data file
+ * (path ending in ".log": partition segments and the consumer offsets log)
+ * batch by batch with AES-256-GCM, and passes every other file through
+ * unchanged. docs/ENCRYPTION.md describes the formats; in short:
+ *
+ *   physical file = file header (128 bytes) + frames
+ *   file header   = "SLUICEAE", format 1, header size, and two key slots,
+ *                   each {seq, KEK version, RFC 5649 wrap of the 32-byte
+ *                   data key, CRC-32C}; the valid slot with the highest seq
+ *                   wins, so a rewrap writes the other slot (crash-safe)
+ *   frame         = clear header {magic "SLFR", length n, logical position,
+ *                   96-bit nonce, CRC-32C of these} + n bytes of ciphertext
+ *                   + 16-byte GCM tag; one frame per `append` (one batch)
+ *   AAD           = the frame's clear header || the file's identity (the
+ *                   last two path components, "<topic>-<partition>/<base>.log")
+ *   nonce         = 96 bits from RAND_bytes per frame (see the .c file for
+ *                   why not a counter)
+ *
+ * Positions the log sees are logical (plaintext) positions; an in-memory
+ * frame table built at open (by walking the clear frame headers) maps them
+ * to physical ones. raw_fd is -1 for sealed files: readers use pread, which
+ * returns only bytes whose frame authenticated; a frame that fails returns
+ * -EBADMSG. At open a torn last frame (a crash mid-append) is hidden (and
+ * cut when opened for writing); anything else that does not walk (a damaged
+ * header in the middle, a position out of sequence) makes every read at or
+ * past it fail with -EBADMSG, so recovery sees damage, not a short file.
+ *
+ * Crypto-shredding: unlinking a sealed file, or renaming it to a name that
+ * is not sealed ("*.log.deleted"), first zeroes its key slots and syncs, so
+ * that topic deletion and retention destroy the only copy of each data key
+ * before the file goes (best effort below the file system: an SSD or a
+ * copy-on-write file system may keep the old block).
+ *
+ * Key errors at open: -ENOKEY (the file's KEK version is not in the
+ * keyring), -EKEYREJECTED (the KEK does not unwrap the data key: a wrong
+ * key), -EPROTO (not a sealed file: written with encryption off, or its
+ * header is damaged).
+ */
+#ifndef SL_CRYPTO_FILEOPS_AEAD_H
+#define SL_CRYPTO_FILEOPS_AEAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/keyring.h"
+#include "storage/fileops.h"
+
+struct sl_fileops_aead;
+
+/* A new sealing layer over lower (borrowed, must outlive it) with keys from
+ * kr (borrowed, must outlive it and not change while files are open). */
+struct sl_fileops_aead *sl_fileops_aead_new(const struct sl_fileops *lower,
+                                            const struct sl_keyring *kr);
+void sl_fileops_aead_free(struct sl_fileops_aead *a);
+
+/* The vtable to hand to sl_log_open (borrowed from a). */
+const struct sl_fileops *sl_fileops_aead_ops(struct sl_fileops_aead *a);
+
+/* True if path names a file this layer seals. */
+bool sl_fileops_aead_sealed_path(const char *path);
+
+/* Rewraps the data key of the sealed file at path (closed, not in use)
+ * under the newest KEK of a's keyring, by writing the other key slot and
+ * fdatasyncing: a crash leaves either the old or the new wrapping valid.
+ * Returns 1 if rewrapped, 0 if already under the newest KEK, or -errno. */
+int sl_fileops_aead_rewrap(struct sl_fileops_aead *a, const char *path);
+
+/* Reads the KEK version that wraps the data key of the sealed file at path
+ * into *version. 0 or -errno. */
+int sl_fileops_aead_kek_version(struct sl_fileops_aead *a, const char *path, uint32_t *version);
+
+/* Test hook: calls cb(arg, nonce) for the nonce of every frame of the open
+ * sealed file f. Returns the frame count or -errno. */
+int sl_fileops_aead_nonces(struct sl_file *f, void (*cb)(void *arg, const uint8_t nonce[12]),
+                           void *arg);
+
+#endif

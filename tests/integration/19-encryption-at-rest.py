@@ -1,0 +1,418 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Encryption at rest (issue 8, docs/ENCRYPTION.md): sealed segments on disk, tampering detected,
+keys checked at start.
+
+  * markers: records with marker strings in keys, values and headers, produced by confluent-kafka,
+    kcat and the Java console producer, a committed consumer-group offset, an offline user with a
+    marker name and password; after a clean stop every byte of every file in the data directory is
+    searched: no marker anywhere (segments, the consumer offsets log, the metadata store, producer
+    snapshots, indexes), no key material outside the keyring. After a restart every record is
+    consumed again, byte for byte.
+  * rotation: `sluice keys rotate`, new data, `sluice keys rewrap`, the old key version removed
+    from the keyring: everything is consumed again, users included.
+  * crypto-shredding: deleting a topic zeroes each segment's key slots before the file goes.
+  * tamper, live: a flipped byte in a sealed batch of partition 0 -> Fetch answers
+    KAFKA_STORAGE_ERROR for that batch (the batches before it are served), partition 1 keeps
+    serving a real consumer, the broker logs the failure.
+  * tamper, at rest (broker stopped cleanly, then restarted): two frames swapped, a segment copied
+    from another partition, a segment rolled back to an older copy of itself: each quarantines the
+    partition (reported in the log; its fetches and produces get KAFKA_STORAGE_ERROR; nothing on
+    disk changes) while the other partition is served; restoring the file serves everything.
+  * torn tail: a partial frame after the last one (a crash mid-append) is cut at start.
+  * keys: a world-readable keyring, a missing keyring, a wrong key, encryption turned off on an
+    encrypted directory: each refuses to start with a clear message; sluice.keys.command works.
+
+Sluice only (Apache Kafka has no encryption at rest). Every wait is a condition with a deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+import kwire as k
+import sluice_harness as h
+
+TOPIC = "sealed"
+STORAGE_ERROR = 56
+FILE_HDR = 128
+FRAME_HDR = 32
+TAG = 16
+
+
+def setup_module(module):
+    h.only_on_sluice("encryption at rest is a Sluice feature")
+
+
+def seg_files(data_dir: Path, topic: str, partition: int) -> list[Path]:
+    return sorted((data_dir / "logs" / f"{topic}-{partition}").glob("*.log"))
+
+
+def frames(path: Path) -> list[tuple[int, int, int]]:
+    """(physical position, plaintext length, logical position) of each frame."""
+    data = path.read_bytes()
+    assert data[:8] == b"SLUICEAE", f"{path}: not a sealed file"
+    out, pos = [], FILE_HDR
+    while pos + FRAME_HDR <= len(data):
+        magic, n, lpos = struct.unpack(">IIQ", data[pos:pos + 16])
+        assert magic == 0x534C4652, f"{path}: bad frame magic at {pos}"
+        out.append((pos, n, lpos))
+        pos += FRAME_HDR + n + TAG
+    assert pos == len(data), f"{path}: {len(data) - pos} stray bytes"
+    return out
+
+
+def flip(path: Path, at: int) -> None:
+    with open(path, "r+b") as f:
+        f.seek(at)
+        b = f.read(1)
+        f.seek(at)
+        f.write(bytes([b[0] ^ 0x40]))
+
+
+def produce_batches(b: h.Broker, partition: int, n: int, tag: bytes) -> list[bytes]:
+    """n batches of 5 records each through the wire client, acks=all; returns the batch bytes."""
+    out = []
+    with k.Conn(b.host, b.port, timeout=30) as c:
+        for i in range(n):
+            recs = [k.Record(key=b"key-%d" % i, value=tag + b"-%d-%d-" % (i, j) + b"v" * 300)
+                    for j in range(5)]
+            batch = k.build_batch(recs)
+            p = k.produce_retrying(c, TOPIC, partition, batch, acks=-1)
+            assert p["error_code"] == k.NONE, p
+            out.append(batch)
+    return out
+
+
+def start_fails(b: h.Broker, *needles: str) -> str:
+    """Starting must fail (the process exits) and the log must contain every needle."""
+    before = len(b.log_text())
+    with pytest.raises(h.BrokerError):
+        b.start()
+    b._stopping = True  # the harness must not report the expected exit as a crash
+    text = b.log_text()[before:]
+    for n in needles:
+        assert n in text, f"expected {n!r} in the broker log:\n{text[-3000:]}"
+    return text
+
+
+@pytest.fixture
+def broker(tmp_path):
+    b = h.Broker(tmp_path / "b", config={"num.partitions": "2"})
+    yield b
+    try:
+        b.finish()
+    finally:
+        b.kill()
+
+
+def test_markers_never_on_disk_in_segments(broker, tmp_path):
+    b = broker
+    password = "PWMARKER-" + os.urandom(6).hex()
+    b.data_dir.mkdir(parents=True, exist_ok=True)
+    h.sluice_cli("user", "add", "usermarker", "--password-stdin", "--data-dir", str(b.data_dir),
+                 input=password.encode() + b"\n")
+    b.start()
+    assert "THE ENCRYPTION KEYS ARE IN THE DATA DIRECTORY" in b.log_text()
+    h.create_topic(b.bootstrap, TOPIC, partitions=2)
+    # One marker per client, in keys, values and headers.
+    base = h.make_records(300, seed=19, partitions=2, text=True)
+    conf = [h.Rec(r.key + b"KEYMARKER-cf", r.value + b"VALMARKER-confluent",
+                  r.headers + (("hdr", b"HDRMARKER-cf"),), r.partition) for r in base[:100]]
+    h.produce_confluent(b.bootstrap, TOPIC, conf)
+    kc = [h.Rec(r.key, r.value + b"VALMARKER-kcat", h.KCAT_HEADERS, 0)
+          for r in h.make_records(100, seed=20, text=True)]
+    kc = [h.Rec(r.key.replace(b"\t", b"_"), r.value.replace(b"\t", b"_").replace(b"\n", b"_"),
+                r.headers, r.partition) for r in kc]
+    h.produce_kcat(b.bootstrap, TOPIC, kc, tmp_path)
+    jv = [h.Rec(r.key, r.value + b"VALMARKER-java", r.headers, None)
+          for r in h.make_records(100, seed=21, text=True)]
+    h.produce_java(b.bootstrap, TOPIC, jv, tmp_path)
+    total = len(conf) + len(kc) + len(jv)
+    # A committed group offset, with the group name as a marker.
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "GRPMARKER-group",
+                  "enable.auto.commit": False})
+    try:
+        c.commit(offsets=[TopicPartition(TOPIC, 0, 7)], asynchronous=False)
+    finally:
+        c.close()
+    got = h.consume_confluent(b.bootstrap, TOPIC, 2, total)
+    assert len(got) == total
+    b.stop()
+
+    markers = [b"VALMARKER", b"KEYMARKER", b"HDRMARKER", b"GRPMARKER", b"usermarker",
+               password.encode()]
+    keyring = (b.data_dir / "keys" / "keyring").read_text()
+    key_hex = [ln.split()[2].encode() for ln in keyring.splitlines() if ln.startswith("key ")]
+    key_raw = [bytes.fromhex(x.decode()) for x in key_hex]
+    found: dict[str, list[str]] = {}
+    seg_count = 0
+    for p in sorted(b.data_dir.rglob("*")):
+        if not p.is_file():
+            continue
+        data = p.read_bytes()
+        rel = str(p.relative_to(b.data_dir))
+        if p.suffix == ".log":
+            seg_count += 1
+        for m in markers:
+            if m in data:
+                found.setdefault(rel, []).append(m.decode())
+        if rel != "keys/keyring":
+            for x in key_hex + key_raw:
+                assert x not in data, f"key material in {rel}"
+    print("\nfiles holding markers:", found or "none")
+    # The metadata store is sealed too (it was written in the clear by the offline
+    # `user add` before the first start, and resealed at that start).
+    assert not found, f"markers on disk: {found}"
+    assert (b.data_dir / "meta" / "sluice.meta").read_bytes()[:8] == b"SLUICEAE"
+    assert seg_count >= 3, "expected the partition segments and the offsets log"
+    sealed_hits = {rel: ms for rel, ms in found.items() if rel.endswith(".log")}
+    assert not sealed_hits, f"markers in sealed files: {sealed_hits}"
+    assert not any(password in ms for ms in found.values()), f"the password is on disk: {found}"
+    for rel in found:
+        assert "VALMARKER" not in found[rel] and "KEYMARKER" not in found[rel] and \
+            "HDRMARKER" not in found[rel], f"record contents in {rel}: {found[rel]}"
+    for part in (0, 1):
+        for seg in seg_files(b.data_dir, TOPIC, part):
+            frames(seg)  # every segment walks as sealed frames
+
+    # Restart (recovery reads sealed files) and consume everything again.
+    b.start()
+    again = h.consume_confluent(b.bootstrap, TOPIC, 2, total)
+    assert sorted((g.partition, g.offset, g.value) for g in again) == \
+        sorted((g.partition, g.offset, g.value) for g in got)
+
+
+def test_tamper_live_flip(broker):
+    b = broker
+    b.start()
+    h.create_topic(b.bootstrap, TOPIC, partitions=2)
+    p0 = produce_batches(b, 0, 6, b"p0")
+    produce_batches(b, 1, 6, b"p1")
+    (seg,) = seg_files(b.data_dir, TOPIC, 0)
+    fr = frames(seg)
+    assert len(fr) == 6
+    ppos, n, _ = fr[3]
+    flip(seg, ppos + FRAME_HDR + n // 2)
+    with k.Conn(b.host, b.port, timeout=30) as c:
+        # From 0: the three intact batches before the damaged one are served...
+        p = c.fetch_one(TOPIC, 0, 0)
+        assert p["error_code"] == k.NONE, p
+        got, _ = k.parse_batches(p["records"] or b"")
+        assert [x.base_offset for x in got] == [0, 5, 10]
+        assert [x.raw[17:] for x in got] == [x[17:] for x in p0[:3]]  # from the CRC on
+        # ... and the damaged one never is.
+        p = c.fetch_one(TOPIC, 0, 15)
+        assert p["error_code"] == STORAGE_ERROR, p
+        assert not p["records"], p
+        # The other partition keeps serving.
+        p = c.fetch_one(TOPIC, 1, 0)
+        assert p["error_code"] == k.NONE, p
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+    cons = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "unused",
+                     "enable.auto.commit": False})
+    got1 = []
+    try:
+        cons.assign([TopicPartition(TOPIC, 1, OFFSET_BEGINNING)])
+        h.wait_for(lambda: got1.extend(m for m in cons.consume(100, 0.2) if m.error() is None)
+                   or len(got1) >= 30, 60, "partition 1 consumed whole")
+    finally:
+        cons.close()
+    assert [m.offset() for m in got1] == list(range(30))
+    assert "failed authentication" in b.log_text()
+    b.check_alive()
+
+
+def _restart_quarantined(b: h.Broker, needle: str) -> None:
+    """Restart: the damaged partition 0 is quarantined (KAFKA_STORAGE_ERROR, reported), partition 1
+    is served; nothing on disk is changed."""
+    before = len(b.log_text())
+    b._stopping = False
+    b.start()
+    text = b.log_text()[before:]
+    for n in (needle, "refusing to serve this partition", "QUARANTINED"):
+        assert n in text, f"expected {n!r} in the broker log:\n{text[-3000:]}"
+    with k.Conn(b.host, b.port, timeout=30) as c:
+        p = c.fetch_one(TOPIC, 0, 0)
+        assert p["error_code"] == STORAGE_ERROR and not p["records"], p
+        p = c.produce_one(TOPIC, 0, k.build_batch([k.Record(key=b"k", value=b"v")]), acks=-1)
+        assert p["error_code"] == STORAGE_ERROR, p
+        got, hw = k.fetch_all(c, TOPIC, 1)
+        assert hw == 20 and len(got) == 4
+    b.stop()
+
+
+def test_tamper_at_rest(broker, tmp_path):
+    b = broker
+    b.start()
+    h.create_topic(b.bootstrap, TOPIC, partitions=2)
+    produce_batches(b, 0, 4, b"p0")
+    produce_batches(b, 1, 4, b"p1")
+    b.stop()
+    (seg0,) = seg_files(b.data_dir, TOPIC, 0)
+    (seg1,) = seg_files(b.data_dir, TOPIC, 1)
+    good0 = seg0.read_bytes()
+    old_copy = tmp_path / "old.log"
+    shutil.copy(seg0, old_copy)  # the attacker's older copy, for the rollback below
+
+    # 1. Swap two frames (equal sizes: their headers carry their positions).
+    fr = frames(seg0)
+    (a, n, _), (bpos, m, _) = fr[1], fr[2]
+    assert n == m
+    size = FRAME_HDR + n + TAG
+    data = bytearray(good0)
+    data[a:a + size], data[bpos:bpos + size] = good0[bpos:bpos + size], good0[a:a + size]
+    seg0.write_bytes(bytes(data))
+    _restart_quarantined(b, "sealed-0")
+    assert seg0.read_bytes() == bytes(data), "recovery changed a quarantined segment"
+    seg0.write_bytes(good0)
+
+    # 2. A segment copied from the other partition.
+    seg0.write_bytes(seg1.read_bytes())
+    _restart_quarantined(b, "failed authentication")
+    seg0.write_bytes(good0)
+
+    # Intact again: starts, serves; more batches make the old copy a rollback.
+    b._stopping = False
+    b.start()
+    produce_batches(b, 0, 3, b"p0-more")
+    b.stop()
+    current = seg0.read_bytes()
+    # 3. Rolled back to the older copy (every frame of it authenticates).
+    shutil.copy(old_copy, seg0)
+    _restart_quarantined(b, "rolled back")
+    seg0.write_bytes(current)
+    b._stopping = False
+    b.start()
+    with k.Conn(b.host, b.port, timeout=30) as c:
+        got, hw = k.fetch_all(c, TOPIC, 0)
+        assert hw == 35 and len(got) == 7
+        got, hw = k.fetch_all(c, TOPIC, 1)
+        assert hw == 20 and len(got) == 4
+
+
+def test_torn_tail_cut(broker):
+    b = broker
+    b.start()
+    h.create_topic(b.bootstrap, TOPIC, partitions=1)
+    sent = produce_batches(b, 0, 5, b"torn")
+    b.kill()
+    (seg,) = seg_files(b.data_dir, TOPIC, 0)
+    fr = frames(seg)
+    end_l = fr[-1][2] + fr[-1][1]
+    # A crash mid-append: a valid frame header whose frame never fully reached the disk.
+    hdr = struct.pack(">IIQ", 0x534C4652, 500, end_l) + os.urandom(12)
+    hdr += struct.pack(">I", k.crc32c(hdr))
+    with open(seg, "ab") as f:
+        f.write(hdr + os.urandom(200))
+    b._stopping = False
+    b.start()
+    assert "torn last frame" in b.log_text()
+    with k.Conn(b.host, b.port, timeout=30) as c:
+        got, hw = k.fetch_all(c, TOPIC, 0)
+        assert hw == 25 and [x.raw[17:] for x in got] == [x[17:] for x in sent]
+    produce_batches(b, 0, 1, b"after")
+    frames(seg)  # the torn bytes were cut: the file walks cleanly
+
+
+def test_keys_checked_at_start(broker, tmp_path):
+    b = broker
+    b.start()
+    h.create_topic(b.bootstrap, TOPIC, partitions=1)
+    produce_batches(b, 0, 2, b"keys")
+    b.stop()
+    keyring = b.data_dir / "keys" / "keyring"
+    saved = keyring.read_bytes()
+
+    os.chmod(keyring, 0o644)
+    start_fails(b, str(keyring), "0644")
+    os.chmod(keyring, 0o600)
+
+    keyring.unlink()
+    start_fails(b, "is missing")
+
+    keyring.write_bytes(b"sluice-keyring 1\nkey 1 " + os.urandom(32).hex().encode() + b"\n")
+    os.chmod(keyring, 0o600)
+    start_fails(b, "wrong key")
+
+    keyring.write_bytes(saved)
+    os.chmod(keyring, 0o600)
+    b.extra["sluice.encryption.enable"] = "false"
+    start_fails(b, "encrypted at rest")
+    del b.extra["sluice.encryption.enable"]
+
+    # The keys from a command instead of the file (here: the file moved elsewhere).
+    elsewhere = tmp_path / "vault-keyring"
+    shutil.move(keyring, elsewhere)
+    b.extra["sluice.keys.command"] = f"cat {elsewhere}"
+    b._stopping = False
+    b.start()
+    assert str(elsewhere) not in b.log_text()  # the command is never logged
+    with k.Conn(b.host, b.port, timeout=30) as c:
+        got, hw = k.fetch_all(c, TOPIC, 0)
+        assert hw == 10 and len(got) == 2
+
+
+def test_rotate_rewrap_retire(broker):
+    b = broker
+    b.data_dir.mkdir(parents=True, exist_ok=True)
+    b.start()
+    h.create_topic(b.bootstrap, TOPIC, partitions=2)
+    produce_batches(b, 0, 3, b"v1")
+    b.stop()
+    r = h.sluice_cli("keys", "rotate", "--data-dir", str(b.data_dir))
+    assert b"added key version 2" in r.stdout, r.stdout
+    keyring = b.data_dir / "keys" / "keyring"
+    assert (keyring.stat().st_mode & 0o777) == 0o600
+    # An offline user on the encrypted store (needs the keys too).
+    h.sluice_cli("user", "add", "carol", "--password-stdin", "--data-dir", str(b.data_dir),
+                 input=b"carol-secret\n")
+    b._stopping = False
+    b.start()
+    produce_batches(b, 1, 3, b"v2")
+    b.stop()
+    r = h.sluice_cli("keys", "rewrap", "--data-dir", str(b.data_dir))
+    assert b"rewrapped" in r.stdout and b"resealed the metadata store" in r.stdout, r.stdout
+    # A second run has nothing left to do.
+    r = h.sluice_cli("keys", "rewrap", "--data-dir", str(b.data_dir))
+    assert b"rewrapped 0 file(s)" in r.stdout, r.stdout
+    # Retire version 1: only version 2 stays.
+    lines = keyring.read_text().splitlines()
+    keyring.write_text("\n".join(ln for ln in lines if not ln.startswith("key 1 ")) + "\n")
+    os.chmod(keyring, 0o600)
+    assert "key 1 " not in keyring.read_text() and "key 2 " in keyring.read_text()
+    b._stopping = False
+    b.start()
+    with k.Conn(b.host, b.port, timeout=30) as c:
+        got, hw = k.fetch_all(c, TOPIC, 0)
+        assert hw == 15 and len(got) == 3
+        got, hw = k.fetch_all(c, TOPIC, 1)
+        assert hw == 15 and len(got) == 3
+    r = h.sluice_cli("user", "list", "--bootstrap-server", b.bootstrap)
+    assert b"carol" in r.stdout, r.stdout
+    # While the broker runs, the keys commands refuse.
+    r = h.sluice_cli("keys", "rewrap", "--data-dir", str(b.data_dir), check=False)
+    assert r.returncode != 0 and b"in use" in r.stderr, r.stderr
+
+
+def test_topic_deletion_shreds_keys(broker, tmp_path):
+    b = broker
+    b.start()
+    h.create_topic(b.bootstrap, TOPIC, partitions=1)
+    produce_batches(b, 0, 3, b"shred")
+    (seg,) = seg_files(b.data_dir, TOPIC, 0)
+    kept = tmp_path / "kept-link.log"
+    os.link(seg, kept)  # what a disk reader might still find after deletion
+    assert kept.read_bytes()[16:120] != bytes(104)
+    admin = h.admin_client(b.bootstrap)
+    for f in admin.delete_topics([TOPIC]).values():
+        f.result(timeout=30)
+    h.wait_for(lambda: not seg.parent.exists(), 30, "the partition directory removed")
+    # The data key existed only in the header's slots: both are zeroed.
+    assert kept.read_bytes()[16:120] == bytes(104)
+    assert "cannot destroy its data key" not in b.log_text()
