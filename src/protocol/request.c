@@ -92,7 +92,13 @@ void sl_req_complete(struct sl_req *req)
         return;
     }
     if (req->audit_seq && sl_audit_hold_begin(req)) {
-        /* The response waits for its audit record (audit_hold.c). */
+        /* The response waits for its audit record (audit_hold.c). It is
+         * encoded now: what it points to (a group answer's memory, say) may
+         * be freed as soon as this returns. */
+        enum sl_req_state st = req->state;
+        sl_req_encode(req);
+        req->state = st;
+        req->_encoded = true;
         if (was_parked) {
             c->n_parked--;
             req->state = SL_REQ_WAITING;

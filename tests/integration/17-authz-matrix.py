@@ -537,3 +537,112 @@ def test_audit_chain_verifies_after_authorization(ab, tmp_path):
     r = h.sluice_cli("audit", "verify", str(ab.data_dir / "audit"), "--key-file",
                      str(ab.data_dir / "keys" / "audit.key"), check=False)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# -- the rest of the served APIs, through confluent-kafka's admin client
+
+def _first_result(fs):
+    """The first future's outcome of an admin call: "OK" or the error's name."""
+    f = fs if hasattr(fs, "result") else list(fs.values())[0]
+    try:
+        f.result(timeout=30)
+        return "OK"
+    except Exception as e:  # noqa: BLE001 - the client's error is the answer
+        return err_name(e)
+
+
+def _admin_call(b, name, *args, **kw):
+    from confluent_kafka.admin import AdminClient
+    a = AdminClient(conf(b))  # referenced until the futures resolve
+    out = _first_result(getattr(a, name)(*args, request_timeout=15, **kw))
+    del a
+    return out
+
+
+def do_list_offsets(b):
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import OffsetSpec
+    return _admin_call(b, "list_offsets", {TopicPartition("t-main", 0): OffsetSpec.latest()})
+
+
+def do_create_partitions(b):
+    from confluent_kafka.admin import NewPartitions
+    return _admin_call(b, "create_partitions", [NewPartitions("t-other", 2)])
+
+
+def do_delete_records(b):
+    from confluent_kafka import TopicPartition
+    return _admin_call(b, "delete_records", [TopicPartition("t-other", 0, 0)])
+
+
+def do_incremental_alter(b):
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
+    r = ConfigResource("topic", "t-main", incremental_configs=[
+        ConfigEntry("retention.ms", "86400000", incremental_operation=AlterConfigOpType.SET)])
+    return _admin_call(b, "incremental_alter_configs", [r])
+
+
+def do_describe_group(b):
+    return _admin_call(b, "describe_consumer_groups", ["g-matrix-2"])
+
+
+def do_delete_group(b):
+    return _admin_call(b, "delete_consumer_groups", ["g-matrix-2"])
+
+
+def do_list_groups(b):
+    from confluent_kafka.admin import AdminClient
+    a = AdminClient(conf(b))
+    res = a.list_consumer_groups(request_timeout=15).result(timeout=30)
+    return {g.group_id for g in res.valid}
+
+
+def do_create_acl_as_alice(b):
+    return _admin_call(b, "create_acls", [acl("ALLOW alice ALL TOPIC LITERAL *")])
+
+
+def do_offset_commit(b):
+    """A group member commits an offset of a topic it may not read."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer(dict(conf(b), **{"group.id": "g-commit", "enable.auto.commit": False}))
+    try:
+        res = c.commit(offsets=[TopicPartition("t-other", 0, 1)], asynchronous=False)
+        errs = [p.error for p in res if p.error]
+        return err_name(errs[0]) if errs else "OK"
+    except Exception as e:  # noqa: BLE001
+        return err_name(e)
+    finally:
+        c.close()
+
+
+MORE = [
+    # (A ListOffsets denial is not reachable through confluent-kafka: its
+    # admin client learns from Metadata that the topic is not describable and
+    # fails locally with _NOENT before sending ListOffsets.)
+    ("ListOffsets implied by READ", ["ALLOW alice READ TOPIC LITERAL t-main"], do_list_offsets, "OK"),
+    ("CreatePartitions without ALTER", ["ALLOW alice DESCRIBE TOPIC LITERAL t-other"],
+     do_create_partitions, "TOPIC_AUTHORIZATION_FAILED"),
+    ("DeleteRecords without DELETE", ["ALLOW alice DESCRIBE TOPIC LITERAL t-other"], do_delete_records,
+     "TOPIC_AUTHORIZATION_FAILED"),
+    ("IncrementalAlterConfigs with DESCRIBE_CONFIGS only",
+     ["ALLOW alice DESCRIBE_CONFIGS TOPIC LITERAL t-main"], do_incremental_alter, "TOPIC_AUTHORIZATION_FAILED"),
+    ("DescribeGroups without DESCRIBE", ["ALLOW alice DESCRIBE GROUP LITERAL g-other"], do_describe_group,
+     "GROUP_AUTHORIZATION_FAILED"),
+    ("DeleteGroups with READ only", ["ALLOW alice READ GROUP LITERAL g-matrix-2"], do_delete_group,
+     "GROUP_AUTHORIZATION_FAILED"),
+    ("ListGroups shows only describable groups", ["ALLOW alice DESCRIBE GROUP LITERAL g-matrix-2"],
+     do_list_groups, {"g-matrix-2"}),
+    ("CreateAcls without ALTER on the cluster", ["ALLOW alice DESCRIBE CLUSTER LITERAL kafka-cluster"],
+     do_create_acl_as_alice, "CLUSTER_AUTHORIZATION_FAILED"),
+    ("OffsetCommit of a topic without READ", ["ALLOW alice READ GROUP LITERAL g-commit"],
+     do_offset_commit, "TOPIC_AUTHORIZATION_FAILED"),
+]
+
+
+@pytest.mark.parametrize("name,acls,action,want", MORE, ids=[r[0] for r in MORE])
+def test_matrix_more_apis(ab, name, acls, action, want):
+    """Runs after test_matrix (which created g-matrix-2 and g-matrix-1)."""
+    set_acls(ab, acls)
+    got = action(ab)
+    assert got == want, f"{name}: got {got!r}, want {want!r}"
+    ab.check_alive()
