@@ -63,6 +63,12 @@ static int16_t store_error(sl_err_t rc, const char **msg)
 
 /* ---- DescribeAcls ---- */
 
+/* a and b name the same resource pattern (DescribeAcls groups by it). */
+static bool same_pattern(const struct sl_acl *a, const struct sl_acl *b)
+{
+    return a->res == b->res && a->pattern == b->pattern && strcmp(a->name, b->name) == 0;
+}
+
 int sl_api_describe_acls(struct sl_req *req)
 {
     struct DescribeAclsRequest *body = req->body;
@@ -100,21 +106,20 @@ int sl_api_describe_acls(struct sl_req *req)
     int n_res = 0;
     for (int i = 0; i < l.n; i++) {
         const struct sl_acl *a = &l.acls[i], *p = i ? &l.acls[i - 1] : NULL;
-        if (!p || p->res != a->res || p->pattern != a->pattern || strcmp(p->name, a->name) != 0)
+        if (!p || !same_pattern(p, a))
             n_res++;
     }
     SL_ARR(req, resp->resources, n_res, sl_desc_DescribeAclsResponse_DescribeAclsResource);
     int r = -1;
     for (int i = 0; i < l.n; i++) {
         const struct sl_acl *a = &l.acls[i], *p = i ? &l.acls[i - 1] : NULL;
-        if (!p || p->res != a->res || p->pattern != a->pattern || strcmp(p->name, a->name) != 0) {
+        if (!p || !same_pattern(p, a)) {
             struct DescribeAclsResponse_DescribeAclsResource *dr = &resp->resources.a[++r];
             dr->resource_type = a->res;
             dr->resource_name = sl_api_str(req, a->name);
             dr->pattern_type = a->pattern;
             int k = i;
-            while (k < l.n && l.acls[k].res == a->res && l.acls[k].pattern == a->pattern &&
-                   strcmp(l.acls[k].name, a->name) == 0)
+            while (k < l.n && same_pattern(&l.acls[k], a))
                 k++;
             SL_ARR(req, dr->acls, k - i, sl_desc_DescribeAclsResponse_AclDescription);
             dr->acls.n = 0;

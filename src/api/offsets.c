@@ -28,6 +28,23 @@
 #include "server/registry.h"
 #include "sluice/err.h"
 
+/* Sets total to the number of partitions of a request's topics array (a
+ * macro: OffsetCommit and OffsetDelete topics are different structs). */
+#define COUNT_PARTITIONS(topics, total)                                                            \
+    do {                                                                                           \
+        (total) = 0;                                                                               \
+        for (int32_t i_ = 0; i_ < (topics).n; i_++)                                                \
+            (total) += (topics).a[i_].partitions.n > 0 ? (topics).a[i_].partitions.n : 0;          \
+    } while (0)
+
+/* op's per-partition errors decided here (op->pre_err), one per partition of
+ * the request in order; the allocation is zeroed (SL_ERR_NONE). */
+static void alloc_pre_err(struct sl_gop *op, int32_t total)
+{
+    op->n_pre = total;
+    op->pre_err = sl_gmem_alloc(&op->mem, sizeof(*op->pre_err) * (size_t)(total > 0 ? total : 1));
+}
+
 int sl_api_offset_commit(struct sl_req *req)
 {
     struct OffsetCommitRequest *body = req->body;
@@ -36,11 +53,9 @@ int sl_api_offset_commit(struct sl_req *req)
         op->fail_err = SL_ERR_GROUP_AUTHORIZATION_FAILED;
         return sl_group_op_submit(req, op);
     }
-    int32_t total = 0;
-    for (int32_t i = 0; i < body->topics.n; i++)
-        total += body->topics.a[i].partitions.n > 0 ? body->topics.a[i].partitions.n : 0;
-    op->n_pre = total;
-    op->pre_err = sl_gmem_alloc(&op->mem, sizeof(*op->pre_err) * (size_t)(total > 0 ? total : 1));
+    int32_t total;
+    COUNT_PARTITIONS(body->topics, total);
+    alloc_pre_err(op, total);
     int32_t k = 0;
     for (int32_t i = 0; i < body->topics.n; i++) {
         struct OffsetCommitRequest_OffsetCommitRequestTopic *t = &body->topics.a[i];
@@ -131,11 +146,9 @@ int sl_api_offset_delete(struct sl_req *req)
         op->fail_err = SL_ERR_GROUP_AUTHORIZATION_FAILED;
         return sl_group_op_submit(req, op);
     }
-    int32_t total = 0;
-    for (int32_t i = 0; i < body->topics.n; i++)
-        total += body->topics.a[i].partitions.n > 0 ? body->topics.a[i].partitions.n : 0;
-    op->n_pre = total;
-    op->pre_err = sl_gmem_alloc(&op->mem, sizeof(*op->pre_err) * (size_t)(total > 0 ? total : 1));
+    int32_t total;
+    COUNT_PARTITIONS(body->topics, total);
+    alloc_pre_err(op, total);
     int32_t k = 0;
     for (int32_t i = 0; i < body->topics.n; i++) {
         struct OffsetDeleteRequest_OffsetDeleteRequestTopic *t = &body->topics.a[i];
