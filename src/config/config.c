@@ -495,6 +495,14 @@ const struct sl_config_row sl_config__rows[] = {
      .ktype = SL_CONFIG_TYPE_BOOLEAN, .group = G_AUTHZ,
      .doc = "Allow every principal to act on a resource that no ACL mentions. Off (Sluice's "
             "default, as Kafka's): only super users and what ACLs allow."},
+    {.name = "sluice.allow.insecure", .kind = SL_CFG_K_BOOL, .field = SL_CFG_F_BOOL,
+     FLD(allow_insecure), .def = "false", .flags = SL_CFG_IMMUTABLE,
+     .ktype = SL_CONFIG_TYPE_BOOLEAN, .group = G_AUTHZ,
+     .doc = "Start even when the configuration weakens security (a PLAINTEXT or SASL_PLAINTEXT "
+            "listener on a non-loopback address, PLAIN without TLS, "
+            "allow.everyone.if.no.acl.found=true, encryption at rest or audit off, TLS below "
+            "1.2). Without it such a configuration stops the broker at start; with it the broker "
+            "starts and warns in its log and its audit log at every start."},
 #undef TLS_ROW
 #undef TLS_FLAGS
 

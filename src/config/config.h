@@ -130,6 +130,7 @@ struct sl_config {
     int32_t sasl_server_max_receive_size;   /* 524288: frame cap before authentication */
     bool sasl_plain_allow_cleartext;        /* sluice.sasl.plain.allow.cleartext, false */
     bool allow_everyone_if_no_acl_found;    /* allow.everyone.if.no.acl.found, default false */
+    bool allow_insecure;                    /* sluice.allow.insecure, default false */
     char *super_users;                      /* super.users: User:a;User:b */
 
     /* Audit log (src/security/audit, docs/AUDIT.md). */

@@ -222,6 +222,7 @@ static const char every_key[] =
     "sluice.sasl.plain.allow.cleartext=false\n"
     "super.users=User:admin;User:ops\n"
     "allow.everyone.if.no.acl.found=false\n"
+    "sluice.allow.insecure=false\n"
     "sluice.audit.enable=true\n"
     "sluice.audit.dir=/var/lib/sluice/audit\n"
     "sluice.audit.key.file=/etc/sluice/audit.key\n"
