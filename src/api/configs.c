@@ -3,7 +3,8 @@
  * Configuration APIs: DescribeConfigs (key 32, v1–4), AlterConfigs (33,
  * v0–2) and IncrementalAlterConfigs (44, v0–1). Topic resources (type 2)
  * are read and changed; the broker resource (type 4, named by node id or
- * "") is described from the broker's static configuration, and changing it
+ * "") is described from the broker's static configuration followed by its
+ * read-only status entries (server/broker_status.h), and changing it
  * at run time is refused with INVALID_REQUEST until dynamic broker
  * configuration exists. BROKER_LOGGER (8) describes as empty.
  *
@@ -23,6 +24,7 @@
 #include "protocol/gen/incremental_alter_configs.h"
 #include "security/authz/authorize.h"
 #include "server/broker.h"
+#include "server/broker_status.h"
 #include "server/registry.h"
 #include "sluice/err.h"
 
@@ -208,11 +210,14 @@ int sl_api_describe_configs(struct sl_req *req)
                 r->error_message = sl_api_str(req, "Unexpected broker id, expected this broker's node.id");
                 continue;
             }
+            /* The configuration keys, then the read-only status entries. */
             sl_config_describe(b->cfg, describe_cb, &dc);
+            sl_broker_status_describe(b, describe_cb, &dc);
             SL_ARR(req, r->configs, dc.n, sl_desc_DescribeConfigsResponse_DescribeConfigsResourceResult);
             dc.counting = false;
             dc.n = 0;
             sl_config_describe(b->cfg, describe_cb, &dc);
+            sl_broker_status_describe(b, describe_cb, &dc);
         } else if (q->resource_type == RES_BROKER_LOGGER) {
             r->configs.n = 0;
         } else {

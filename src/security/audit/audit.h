@@ -101,6 +101,11 @@ int sl_audit_authz_level(void);
 uint64_t sl_audit_durable_seq(void);
 /* Events dropped because the sink was failed (since start). */
 uint64_t sl_audit_dropped(void);
+/* The state of the chain for status reports (sluice.audit.status):
+ * "disabled" (auditing off), "unwritable" (the sink is failed now),
+ * "broken" (this start found the newest file damaged, or events were
+ * dropped under policy log: the chain records a break), else "intact". */
+const char *sl_audit_status(void);
 
 /* Low level: records one event. type is the CloudEvents type
  * ("io.sluice.authentication"), subject may be NULL, data is the JSON object

@@ -96,6 +96,7 @@ static struct {
     _Atomic uint64_t durable;
     _Atomic bool failed;
     _Atomic uint64_t dropped;
+    bool damaged_at_start; /* the newest file's chain was found damaged by this start */
 
     /* writer thread only */
     struct sl_file *file;
@@ -781,6 +782,7 @@ static int resume_chain(char *err, size_t errlen)
             lost_first = s->last_seq + 1;
             lost_last = next - 1;
             reason = "damaged";
+            A.damaged_at_start = true;
             snprintf(what, sizeof what, "%s line %" PRIu64 ": %s", names[n - 1], s->bad_line,
                      s->what);
             SL_ERROR("audit", "AUDIT LOG DAMAGED: %s/%s; the chain continues from sequence %" PRIu64
@@ -972,6 +974,17 @@ uint64_t sl_audit_durable_seq(void)
 uint64_t sl_audit_dropped(void)
 {
     return atomic_load(&A.dropped);
+}
+
+const char *sl_audit_status(void)
+{
+    if (!A.enabled)
+        return "disabled";
+    if (atomic_load(&A.failed))
+        return "unwritable";
+    if (A.damaged_at_start || atomic_load(&A.dropped) > 0)
+        return "broken";
+    return "intact";
 }
 
 uint64_t sl_audit_emit(const char *type, const char *subject, const char *data, size_t data_len)
