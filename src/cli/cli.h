@@ -25,6 +25,21 @@
 int sl_cli_user(int argc, char **argv);
 int sl_cli_acl(int argc, char **argv);
 int sl_cli_keys(int argc, char **argv);
+int sl_cli_client_config(int argc, char **argv);
+int sl_cli_posture(int argc, char **argv);
+
+/* Online SCRAM users (cmd_user.c), shared with client-config and posture.
+ * sl_cli_user_set_scram creates or changes user name's credential of
+ * mechanism mech (enum sl_scram_mech) from password pw: the salt is drawn
+ * and the salted password computed here, only they go to the broker
+ * (AlterUserScramCredentials). sl_cli_user_describe describes user (NULL:
+ * all) into *resp (valid until the next call on k). Both return 0 or an
+ * exit status with the reason printed. */
+struct DescribeUserScramCredentialsResponse;
+int sl_cli_user_set_scram(struct sl_kclient *k, const char *name, int mech, int32_t iterations,
+                          const char *pw);
+int sl_cli_user_describe(struct sl_kclient *k, const char *user,
+                         struct DescribeUserScramCredentialsResponse *resp);
 
 /* The options that say where a command works. */
 struct sl_cli_target {
@@ -52,8 +67,12 @@ int sl_cli_opt(const char *name, int argc, char **argv, int *i, const char **val
  * offline_ok is false. Prints the problem and returns -1, else 0. */
 int sl_cli_target_check(const struct sl_cli_target *t, bool offline_ok);
 
-/* Loads --command-config (if any), applies --bootstrap-server (which
- * wins), checks, and connects. Returns 0 (close k with sl_kclient_close)
+/* Loads --command-config (if any) into cfg, applies --bootstrap-server
+ * (which wins) and checks the whole. Returns 0 (clear cfg with
+ * sl_client_config_clear) or -1 with the message printed (cfg cleared). */
+int sl_cli_load_config(const struct sl_cli_target *t, struct sl_client_config *cfg);
+
+/* Loads the configuration as sl_cli_load_config does, and connects. Returns 0 (close k with sl_kclient_close)
  * or -1 with the message printed. */
 int sl_cli_connect(const struct sl_cli_target *t, struct sl_kclient *k);
 

@@ -106,24 +106,32 @@ int sl_cli_target_check(const struct sl_cli_target *t, bool offline_ok)
     return 0;
 }
 
+int sl_cli_load_config(const struct sl_cli_target *t, struct sl_client_config *cfg)
+{
+    char err[1024];
+    sl_client_config_init(cfg);
+    if ((t->command_config && sl_client_config_load(cfg, t->command_config, err, sizeof err) != 0))
+        goto fail;
+    if (t->bootstrap) {
+        free(cfg->bootstrap);
+        cfg->bootstrap = sl_xstrdup(t->bootstrap);
+    }
+    if (sl_client_config_check(cfg, err, sizeof err) != 0)
+        goto fail;
+    return 0;
+fail:
+    sl_cli_fail("%s", err);
+    sl_client_config_clear(cfg);
+    return -1;
+}
+
 int sl_cli_connect(const struct sl_cli_target *t, struct sl_kclient *k)
 {
     struct sl_client_config cfg;
     char err[1024];
-    int rc = -1;
-    sl_client_config_init(&cfg);
-    if (t->command_config && sl_client_config_load(&cfg, t->command_config, err, sizeof err) != 0)
-        goto out;
-    if (t->bootstrap) {
-        free(cfg.bootstrap);
-        cfg.bootstrap = sl_xstrdup(t->bootstrap);
-    }
-    if (sl_client_config_check(&cfg, err, sizeof err) != 0)
-        goto out;
-    if (sl_kclient_connect(k, &cfg, err, sizeof err) != 0)
-        goto out;
-    rc = 0;
-out:
+    if (sl_cli_load_config(t, &cfg) != 0)
+        return -1;
+    int rc = sl_kclient_connect(k, &cfg, err, sizeof err);
     if (rc != 0)
         sl_cli_fail("%s", err);
     sl_client_config_clear(&cfg);

@@ -196,9 +196,8 @@ out:
 
 /* ---- online ---- */
 
-/* Describes users (NULL: all) into *resp. 0, or an exit status. */
-static int describe(struct sl_kclient *k, const char *user,
-                    struct DescribeUserScramCredentialsResponse *resp)
+int sl_cli_user_describe(struct sl_kclient *k, const char *user,
+                         struct DescribeUserScramCredentialsResponse *resp)
 {
     struct DescribeUserScramCredentialsRequest req;
     struct DescribeUserScramCredentialsRequest_UserName un = {sl_str_c(user)};
@@ -214,62 +213,64 @@ static int describe(struct sl_kclient *k, const char *user,
     return 0;
 }
 
-/* Sends deletions and upsertions for one user and reports its result. */
-static int alter(struct sl_kclient *k, const struct uargs *a,
-                 struct AlterUserScramCredentialsRequest *req, const char *done)
+/* Sends deletions and upsertions for one user; 0 or an exit status (the
+ * broker's refusal printed). */
+static int alter(struct sl_kclient *k, const char *name,
+                 struct AlterUserScramCredentialsRequest *req)
 {
     struct AlterUserScramCredentialsResponse resp;
     char err[1024], buf[256];
     if (sl_kclient_call(k, SL_API_ALTER_USER_SCRAM_CREDENTIALS, req, &resp, err, sizeof err))
         return sl_cli_fail("%s", err);
     if (resp.results.n < 1)
-        return sl_cli_fail("the broker sent no result for user '%s'", a->name);
+        return sl_cli_fail("the broker sent no result for user '%s'", name);
     for (int i = 0; i < resp.results.n; i++) {
         const struct AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult *r =
             &resp.results.a[i];
         if (r->error_code != SL_ERR_NONE) {
             sl_str_t m = r->error_message;
-            return sl_cli_fail("cannot change user '%s': %s%s%.*s", a->name,
+            return sl_cli_fail("cannot change user '%s': %s%s%.*s", name,
                                sl_cli_kafka_error(r->error_code, "ALTER on the cluster", buf,
                                                   sizeof buf),
                                m.len > 0 ? ": " : "", m.len > 0 ? (int)(m.len > 300 ? 300 : m.len) : 0,
                                m.len > 0 ? m.p : "");
         }
     }
-    printf("%s\n", done);
     return SLUICE_CLI_EXIT_OK;
 }
 
-static int online_add(struct sl_kclient *k, const struct uargs *a)
+int sl_cli_user_set_scram(struct sl_kclient *k, const char *name, int mech, int32_t iterations,
+                          const char *pw)
 {
-    int mech = a->mech ? a->mech : SL_SCRAM_SHA512;
     uint8_t salt[SALT_LEN], salted[SL_SCRAM_KEY_MAX];
-    char *pw = read_password(a);
-    if (!pw)
-        return SLUICE_CLI_EXIT_FAIL;
-    int rc = RAND_bytes(salt, sizeof salt) == 1 &&
-                     sl_scram_salted_password(mech, pw, strlen(pw), salt, sizeof salt,
-                                              (int32_t)a->iterations, salted) == 0
-                 ? 0
-                 : -1;
-    OPENSSL_cleanse(pw, strlen(pw));
-    free(pw);
-    if (rc != 0)
+    if (RAND_bytes(salt, sizeof salt) != 1 ||
+        sl_scram_salted_password(mech, pw, strlen(pw), salt, sizeof salt, iterations, salted) != 0)
         return sl_cli_fail("cannot compute the salted password");
     struct AlterUserScramCredentialsRequest_ScramCredentialUpsertion up = {
-        .name = sl_str_c(a->name),
+        .name = sl_str_c(name),
         .mechanism = (int8_t)mech,
-        .iterations = (int32_t)a->iterations,
+        .iterations = iterations,
         .salt = {salt, SALT_LEN},
         .salted_password = {salted, (int32_t)sl_scram_key_len(mech)},
     };
     struct AlterUserScramCredentialsRequest req = {.deletions = {0, NULL},
                                                    .upsertions = {1, &up}};
-    char done[1200];
-    snprintf(done, sizeof done, "set %s credential of user '%s'", sl_scram_mech_name(mech),
-             a->name);
-    rc = alter(k, a, &req, done);
+    int rc = alter(k, name, &req);
     OPENSSL_cleanse(salted, sizeof salted);
+    return rc;
+}
+
+static int online_add(struct sl_kclient *k, const struct uargs *a)
+{
+    int mech = a->mech ? a->mech : SL_SCRAM_SHA512;
+    char *pw = read_password(a);
+    if (!pw)
+        return SLUICE_CLI_EXIT_FAIL;
+    int rc = sl_cli_user_set_scram(k, a->name, mech, (int32_t)a->iterations, pw);
+    OPENSSL_cleanse(pw, strlen(pw));
+    free(pw);
+    if (rc == SLUICE_CLI_EXIT_OK)
+        printf("set %s credential of user '%s'\n", sl_scram_mech_name(mech), a->name);
     return rc;
 }
 
@@ -284,7 +285,7 @@ static int online_remove(struct sl_kclient *k, const struct uargs *a)
         /* Every mechanism the user has: deleting one it lacks would fail
          * the whole user (RESOURCE_NOT_FOUND). */
         struct DescribeUserScramCredentialsResponse d;
-        int rc = describe(k, a->name, &d);
+        int rc = sl_cli_user_describe(k, a->name, &d);
         if (rc != 0)
             return rc;
         for (int i = 0; i < d.results.n; i++) {
@@ -299,17 +300,18 @@ static int online_remove(struct sl_kclient *k, const struct uargs *a)
     }
     struct AlterUserScramCredentialsRequest req = {.deletions = {nd, del},
                                                    .upsertions = {0, NULL}};
-    char done[1200];
-    snprintf(done, sizeof done, "removed %s credential%s of user '%s'",
-             nd == 1 ? sl_scram_mech_name(del[0].mechanism) : "SCRAM", nd == 1 ? "" : "s",
-             a->name);
-    return alter(k, a, &req, done);
+    int rc = alter(k, a->name, &req);
+    if (rc == SLUICE_CLI_EXIT_OK)
+        printf("removed %s credential%s of user '%s'\n",
+               nd == 1 ? sl_scram_mech_name(del[0].mechanism) : "SCRAM", nd == 1 ? "" : "s",
+               a->name);
+    return rc;
 }
 
 static int online_list(struct sl_kclient *k)
 {
     struct DescribeUserScramCredentialsResponse d;
-    int rc = describe(k, NULL, &d);
+    int rc = sl_cli_user_describe(k, NULL, &d);
     if (rc != 0)
         return rc;
     for (int i = 0; i < d.results.n; i++) {

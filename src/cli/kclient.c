@@ -341,9 +341,7 @@ int sl_kclient_split_hostport(const char *s, size_t n, char *host, size_t hostle
     return 0;
 }
 
-/* A non-blocking TCP connection to host:port (each address in turn), or
- * -1 with err. */
-static int tcp_connect(const char *host, const char *port, int timeout_ms, char *err,
+int sl_kclient_tcp_connect(const char *host, const char *port, int timeout_ms, char *err,
                        size_t errlen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
@@ -417,7 +415,7 @@ int sl_kclient_connect(struct sl_kclient *k, const struct sl_client_config *cfg,
         }
         snprintf(k->peer, sizeof k->peer, "%s%s%s:%s", strchr(host, ':') ? "[" : "", host,
                  strchr(host, ':') ? "]" : "", port);
-        k->fd = tcp_connect(host, port, k->timeout_ms, why, sizeof why);
+        k->fd = sl_kclient_tcp_connect(host, port, k->timeout_ms, why, sizeof why);
         if (k->fd < 0) {
             size_t u = strlen(tried);
             snprintf(tried + u, sizeof tried - u, "%s%s: %s", u ? "; " : "", k->peer, why);

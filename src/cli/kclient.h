@@ -82,4 +82,9 @@ void sl_kclient_close(struct sl_kclient *k);
 int sl_kclient_split_hostport(const char *s, size_t n, char *host, size_t hostlen, char *port,
                               size_t portlen);
 
+/* A non-blocking TCP connection to host:port (each address in turn, each
+ * within timeout_ms), or -1 with err. */
+int sl_kclient_tcp_connect(const char *host, const char *port, int timeout_ms, char *err,
+                           size_t errlen);
+
 #endif

@@ -4,6 +4,8 @@
  */
 #include "core/wbuf.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/bytes.h"
@@ -56,6 +58,21 @@ void sl_wbuf_put(struct sl_wbuf *w, const void *p, size_t n)
 {
     if (n)
         memcpy(sl_wbuf_reserve(w, n), p, n);
+}
+
+void sl_wbuf_printf(struct sl_wbuf *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return;
+    uint8_t *p = sl_wbuf_reserve(w, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf((char *)p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    w->len--; /* the NUL stays outside the content */
 }
 
 void sl_wbuf_put_i8(struct sl_wbuf *w, int8_t v)

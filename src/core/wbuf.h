@@ -46,6 +46,8 @@ void sl_wbuf_put_i32(struct sl_wbuf *w, int32_t v);
 void sl_wbuf_put_i64(struct sl_wbuf *w, int64_t v);
 void sl_wbuf_put_uvarint(struct sl_wbuf *w, uint64_t v);
 void sl_wbuf_put_varint(struct sl_wbuf *w, int64_t v); /* zig-zag */
+/* Appends formatted text (printf style; no NUL is appended). */
+void sl_wbuf_printf(struct sl_wbuf *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Splices a file region / borrowed memory at the current end. The wbuf
  * takes the release duty: release(arg) runs exactly once. */
