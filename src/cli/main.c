@@ -44,6 +44,8 @@ static const struct command {
     {"acl", sl_cli_acl, "add, remove and list ACLs (online or offline)"},
     {"audit", cmd_audit, "verify the chain of an audit log (offline)"},
     {"keys", sl_cli_keys, "rotate and rewrap the encryption-at-rest keys (offline)"},
+    {"client-config", sl_cli_client_config,
+     "create a SCRAM user and print its ready client configuration"},
     {"version", cmd_version, "print the version"},
 };
 
@@ -51,7 +53,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: sluice COMMAND [ARGS...]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
     fprintf(out,
             "\n'sluice COMMAND --help' describes a command. Online commands take\n"
             "--bootstrap-server HOST:PORT and/or --command-config FILE (a Kafka client\n"
