@@ -46,6 +46,7 @@ static const struct command {
     {"keys", sl_cli_keys, "rotate and rewrap the encryption-at-rest keys (offline)"},
     {"client-config", sl_cli_client_config,
      "create a SCRAM user and print its ready client configuration"},
+    {"posture", sl_cli_posture, "report a running broker's security posture (exit 2: critical)"},
     {"version", cmd_version, "print the version"},
 };
 

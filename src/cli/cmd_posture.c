@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `sluice posture --bootstrap-server HOST:PORT --command-config FILE
+ * [--json]`: the security posture of a running broker, for people and for
+ * monitoring. As the admin of --command-config it asks the broker
+ * (Metadata, DescribeConfigs on the BROKER resource with its read-only
+ * status entries, DescribeUserScramCredentials, DescribeAcls with a
+ * match-any filter), then connects to each listener (posture_probe.c),
+ * checks (posture_checks.c) and reports. Exit status: 0 no critical
+ * finding, 2 at least one critical finding, 1 usage or connection error
+ * (not the CLI's usual 2 for usage: 2 must mean "critical" to monitoring).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/posture.h"
+#include "core/mem.h"
+#include "protocol/gen/apis.h"
+#include "sluice/err.h"
+
+#define EXIT_CRITICAL 2
+#define EXIT_ERROR 1
+#define RES_BROKER 4
+#define ACL_ANY 1
+#define ACL_ALLOW 3
+
+static const char USAGE[] =
+    "usage: sluice posture --bootstrap-server HOST:PORT --command-config FILE [--json]\n"
+    "                      [--cert-warn-days N] [--key-max-age-days N]\n"
+    "Reports the security posture of a running broker: each listener (protocol, TLS\n"
+    "versions accepted, certificate expiry, SASL mechanisms), users, ACLs, super\n"
+    "users, audit and encryption at rest, with a line per weak point (CRITICAL or\n"
+    "WARNING; docs/OPERATIONS.md lists the checks). --json prints one JSON document.\n"
+    "  --cert-warn-days N     warn for certificates expiring within N days (30)\n"
+    "  --key-max-age-days N   warn when the newest encryption key is older (365)\n"
+    "The --command-config principal must be a super user.\n"
+    "Exit status: 0 no critical finding, 2 critical finding(s), 1 usage or\n"
+    "connection error.\n";
+
+/* Like sl_cli_usage_error, but with this command's exit status 1. */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("sluice: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'sluice posture --help'.\n", stderr);
+    return EXIT_ERROR;
+}
+
+static char *dup_str(sl_str_t s)
+{
+    return s.len >= 0 ? sl_xstrndup(s.p ? s.p : "", (size_t)s.len) : NULL;
+}
+
+/* ---- what the broker says ---- */
+
+static int ask_metadata(struct sl_kclient *k, struct posture *p)
+{
+    struct MetadataRequest req = {.topics = {0, NULL}, .allow_auto_topic_creation = false};
+    struct MetadataResponse resp;
+    char err[1024];
+    if (sl_kclient_call(k, SL_API_METADATA, &req, &resp, err, sizeof err) != 0)
+        return sl_cli_fail("%s", err);
+    if (resp.cluster_id.len > 0)
+        snprintf(p->cluster_id, sizeof p->cluster_id, "%.*s",
+                 (int)(resp.cluster_id.len > 60 ? 60 : resp.cluster_id.len), resp.cluster_id.p);
+    p->node_id = resp.brokers.n > 0 ? resp.brokers.a[0].node_id : resp.controller_id;
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    size_t off;
+} wanted[] = {
+#define W(n, f) {n, offsetof(struct posture, f)}
+    W("super.users", super_users),
+    W("allow.everyone.if.no.acl.found", allow_everyone),
+    W("sluice.allow.insecure", allow_insecure),
+    W("sluice.audit.enable", audit_enable),
+    W("sluice.audit.failure.policy", audit_policy),
+    W("sluice.audit.authz.level", audit_level),
+    W("sluice.audit.status", audit_status),
+    W("sluice.audit.dropped.events", audit_dropped),
+    W("sluice.encryption.status", enc_status),
+    W("sluice.encryption.key.version", key_version),
+    W("sluice.encryption.key.age.ms", key_age_ms),
+    W("listeners", listeners_cfg),
+    W("listener.security.protocol.map", proto_map),
+    W("sasl.enabled.mechanisms", sasl_enabled),
+#undef W
+};
+
+static int ask_configs(struct sl_kclient *k, struct posture *p)
+{
+    char node[16], err[1024], buf[256];
+    snprintf(node, sizeof node, "%d", p->node_id);
+    struct DescribeConfigsRequest_DescribeConfigsResource res = {
+        .resource_type = RES_BROKER, .resource_name = sl_str_c(node), .configuration_keys = {-1, NULL}};
+    struct DescribeConfigsRequest req = {.resources = {1, &res}};
+    struct DescribeConfigsResponse resp;
+    if (sl_kclient_call(k, SL_API_DESCRIBE_CONFIGS, &req, &resp, err, sizeof err) != 0)
+        return sl_cli_fail("%s", err);
+    if (resp.results.n != 1)
+        return sl_cli_fail("DescribeConfigs: %d results for one broker", resp.results.n);
+    const struct DescribeConfigsResponse_DescribeConfigsResult *r = &resp.results.a[0];
+    if (r->error_code != SL_ERR_NONE)
+        return sl_cli_fail("cannot describe the broker's configuration: %s",
+                           sl_cli_kafka_error(r->error_code, "DESCRIBE_CONFIGS on the cluster", buf,
+                                              sizeof buf));
+    for (int i = 0; i < r->configs.n; i++)
+        for (size_t w = 0; w < sizeof wanted / sizeof wanted[0]; w++) {
+            char **slot = (char **)((char *)p + wanted[w].off);
+            if (!*slot && sl_str_eq_c(r->configs.a[i].name, wanted[w].name))
+                *slot = dup_str(r->configs.a[i].value);
+        }
+    if (!p->audit_status || !p->enc_status)
+        return sl_cli_fail("the broker does not report sluice.audit.status / "
+                           "sluice.encryption.status (an older Sluice, or not Sluice)");
+    return 0;
+}
+
+static int ask_users_acls(struct sl_kclient *k, struct posture *p)
+{
+    struct DescribeUserScramCredentialsResponse u;
+    if (sl_cli_user_describe(k, NULL, &u) != 0)
+        return -1;
+    p->n_users = 0;
+    for (int i = 0; i < u.results.n; i++)
+        p->n_users += u.results.a[i].error_code == SL_ERR_NONE;
+    struct DescribeAclsRequest req = {
+        .resource_type_filter = ACL_ANY, .resource_name_filter = SL_STR_NULL,
+        .pattern_type_filter = ACL_ANY, .principal_filter = SL_STR_NULL,
+        .host_filter = SL_STR_NULL, .operation = ACL_ANY, .permission_type = ACL_ANY};
+    struct DescribeAclsResponse resp;
+    char err[1024], buf[256];
+    if (sl_kclient_call(k, SL_API_DESCRIBE_ACLS, &req, &resp, err, sizeof err) != 0)
+        return sl_cli_fail("%s", err);
+    if (resp.error_code != SL_ERR_NONE)
+        return sl_cli_fail("cannot list ACLs: %s",
+                           sl_cli_kafka_error(resp.error_code, "DESCRIBE on the cluster", buf,
+                                              sizeof buf));
+    p->n_acls = 0;
+    for (int i = 0; i < resp.resources.n; i++)
+        for (int a = 0; a < resp.resources.a[i].acls.n; a++) {
+            const struct DescribeAclsResponse_AclDescription *d = &resp.resources.a[i].acls.a[a];
+            p->n_acls++;
+            if (d->permission_type == ACL_ALLOW && sl_str_eq_c(d->principal, "User:*"))
+                p->n_wildcard_allow++;
+        }
+    return 0;
+}
+
+/* ---- listeners ---- */
+
+static bool loopback_host(const char *h)
+{
+    return strcmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0;
+}
+
+/* The protocol of listener name from the map (or the name itself). */
+static int proto_of(const char *map, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *s = map ? map : ""; *s;) {
+        while (*s == ' ' || *s == ',')
+            s++;
+        if (strncasecmp(s, name, n) == 0 && s[n] == ':') {
+            for (int pr = 0; pr < SL_SEC_MAX; pr++) {
+                const char *pn = sl_sec_proto_name(pr);
+                size_t pl = strlen(pn);
+                if (strncasecmp(s + n + 1, pn, pl) == 0 &&
+                    (s[n + 1 + pl] == ',' || s[n + 1 + pl] == '\0' || s[n + 1 + pl] == ' '))
+                    return pr;
+            }
+        }
+        const char *c = strchr(s, ',');
+        s = c ? c : s + strlen(s);
+    }
+    for (int pr = 0; pr < SL_SEC_MAX; pr++)
+        if (strcasecmp(name, sl_sec_proto_name(pr)) == 0)
+            return pr;
+    return SL_SEC_PLAINTEXT;
+}
+
+/* Fills p->listeners from `listeners` (NAME://host:port,...); the probe
+ * goes to the bind host, or to the bootstrap host for a wildcard. */
+static void parse_listeners(struct posture *p, const char *boot_host)
+{
+    char *copy = sl_xstrdup(p->listeners_cfg ? p->listeners_cfg : ""), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t && p->n_listeners < POSTURE_MAX_LISTENERS;
+         t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ')
+            t++;
+        char *sep = strstr(t, "://");
+        if (!sep)
+            continue;
+        struct posture_listener *l = &p->listeners[p->n_listeners];
+        memset(l, 0, sizeof *l);
+        *sep = '\0';
+        snprintf(l->name, sizeof l->name, "%s", t);
+        char host[256], port[8];
+        const char *hp = sep + 3;
+        if (hp[0] == ':') { /* ":9092": all interfaces */
+            host[0] = '\0';
+            snprintf(port, sizeof port, "%s", hp + 1);
+        } else if (sl_kclient_split_hostport(hp, strlen(hp), host, sizeof host, port,
+                                             sizeof port) != 0) {
+            continue;
+        }
+        l->proto = proto_of(p->proto_map, l->name);
+        l->port = atoi(port);
+        bool wildcard = !host[0] || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+        snprintf(l->bind_host, sizeof l->bind_host, "%s", wildcard ? "" : host);
+        l->loopback = !wildcard && loopback_host(host);
+        snprintf(l->host, sizeof l->host, "%s", wildcard ? boot_host : host);
+        p->n_listeners++;
+    }
+    free(copy);
+}
+
+/* The endpoint we connected to, when no listener has its port (a proxy or
+ * a load balancer in front): probed too, as clients use it. */
+static void add_bootstrap_endpoint(struct posture *p, const char *host, int port, int proto)
+{
+    for (int i = 0; i < p->n_listeners; i++)
+        if (p->listeners[i].port == port)
+            return;
+    if (p->n_listeners >= POSTURE_MAX_LISTENERS)
+        return;
+    struct posture_listener *l = &p->listeners[p->n_listeners++];
+    memset(l, 0, sizeof *l);
+    snprintf(l->name, sizeof l->name, "bootstrap");
+    l->proto = proto;
+    snprintf(l->bind_host, sizeof l->bind_host, "%s", host);
+    snprintf(l->host, sizeof l->host, "%s", host);
+    l->port = port;
+    l->loopback = loopback_host(host);
+}
+
+/* ---- the command ---- */
+
+static void posture_free(struct posture *p)
+{
+    for (size_t w = 0; w < sizeof wanted / sizeof wanted[0]; w++)
+        free(*(char **)((char *)p + wanted[w].off));
+    free(p);
+}
+
+static int run(const struct sl_cli_target *t, bool json, int cert_days, long key_days)
+{
+    struct sl_client_config cfg;
+    struct sl_kclient k;
+    char err[1024];
+    if (sl_cli_load_config(t, &cfg) != 0)
+        return EXIT_ERROR;
+    struct posture *p = sl_xcalloc(1, sizeof *p);
+    p->n_users = p->n_acls = -1;
+    p->cert_warn_days = cert_days;
+    p->key_max_age_ms = (int64_t)key_days * 24 * 3600 * 1000;
+    p->now = time(NULL);
+    snprintf(p->bootstrap, sizeof p->bootstrap, "%s", cfg.bootstrap);
+    int rc = EXIT_ERROR;
+    if (sl_kclient_connect(&k, &cfg, err, sizeof err) != 0) {
+        sl_cli_fail("%s", err);
+        goto out;
+    }
+    int bad = ask_metadata(&k, p) || ask_configs(&k, p) || ask_users_acls(&k, p);
+    sl_kclient_close(&k);
+    if (bad)
+        goto out;
+    char host[256] = "", port[8] = "0";
+    const char *comma = strchr(cfg.bootstrap, ',');
+    size_t n = comma ? (size_t)(comma - cfg.bootstrap) : strlen(cfg.bootstrap);
+    sl_kclient_split_hostport(cfg.bootstrap, n, host, sizeof host, port, sizeof port);
+    parse_listeners(p, host);
+    add_bootstrap_endpoint(p, host, atoi(port), cfg.protocol);
+    for (int i = 0; i < p->n_listeners; i++)
+        sl_posture_probe(&p->listeners[i], &cfg);
+    sl_posture_check(p);
+    sl_posture_print(p, json);
+    fflush(stdout);
+    rc = sl_posture_count(p, POSTURE_CRITICAL) > 0 ? EXIT_CRITICAL : SLUICE_CLI_EXIT_OK;
+out:
+    posture_free(p);
+    sl_client_config_clear(&cfg);
+    return rc;
+}
+
+static int parse_days(const char *opt, const char *v, long *out)
+{
+    char *end;
+    long d = strtol(v, &end, 10);
+    if (!*v || *end || d < 0 || d > 36500)
+        return usage_error("%s %s: a number of days, 0 to 36500", opt, v);
+    *out = d;
+    return 0;
+}
+
+int sl_cli_posture(int argc, char **argv)
+{
+    struct sl_cli_target t = {0};
+    bool json = false;
+    long cert_days = 30, key_days = 365;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(USAGE, stdout);
+            return SLUICE_CLI_EXIT_OK;
+        }
+        if ((r = sl_cli_target_opt(&t, argc, argv, &i)) != 0) {
+            if (r < 0)
+                return EXIT_ERROR;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if ((r = sl_cli_opt("--cert-warn-days", argc, argv, &i, &v)) != 0) {
+            if (r < 0 || parse_days("--cert-warn-days", v, &cert_days) != 0)
+                return EXIT_ERROR;
+        } else if ((r = sl_cli_opt("--key-max-age-days", argc, argv, &i, &v)) != 0) {
+            if (r < 0 || parse_days("--key-max-age-days", v, &key_days) != 0)
+                return EXIT_ERROR;
+        } else {
+            return usage_error("unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (t.data_dir || t.keys_file || t.keys_command)
+        return usage_error("%s", "posture works online only: --bootstrap-server and "
+                                 "--command-config");
+    if (!t.bootstrap && !t.command_config)
+        return usage_error("%s", "say which broker: --bootstrap-server HOST:PORT "
+                                 "--command-config FILE");
+    return run(&t, json, (int)cert_days, key_days);
+}
