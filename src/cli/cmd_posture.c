@@ -10,7 +10,6 @@
  * finding, 2 at least one critical finding, 1 usage or connection error
  * (not the CLI's usual 2 for usage: 2 must mean "critical" to monitoring).
  */
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,19 +41,6 @@ static const char USAGE[] =
     "The --command-config principal must be a super user.\n"
     "Exit status: 0 no critical finding, 2 critical finding(s), 1 usage or\n"
     "connection error.\n";
-
-/* Like sl_cli_usage_error, but with this command's exit status 1. */
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("sluice: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry 'sluice posture --help'.\n", stderr);
-    return EXIT_ERROR;
-}
 
 static char *dup_str(sl_str_t s)
 {
@@ -299,8 +285,10 @@ static int parse_days(const char *opt, const char *v, long *out)
 {
     char *end;
     long d = strtol(v, &end, 10);
-    if (!*v || *end || d < 0 || d > 36500)
-        return usage_error("%s %s: a number of days, 0 to 36500", opt, v);
+    if (!*v || *end || d < 0 || d > 36500) {
+        sl_cli_usage_error("posture", "%s %s: a number of days, 0 to 36500", opt, v);
+        return EXIT_ERROR;
+    }
     *out = d;
     return 0;
 }
@@ -329,14 +317,18 @@ int sl_cli_posture(int argc, char **argv)
             if (r < 0 || parse_days("--key-max-age-days", v, &key_days) != 0)
                 return EXIT_ERROR;
         } else {
-            return usage_error("unexpected argument '%s'", argv[i]);
+            sl_cli_usage_error("posture", "unexpected argument '%s'", argv[i]);
+            return EXIT_ERROR; /* usage errors are 1 here: 2 means critical */
         }
     }
-    if (t.data_dir || t.keys_file || t.keys_command)
-        return usage_error("%s", "posture works online only: --bootstrap-server and "
-                                 "--command-config");
-    if (!t.bootstrap && !t.command_config)
-        return usage_error("%s", "say which broker: --bootstrap-server HOST:PORT "
-                                 "--command-config FILE");
+    const char *bad = t.data_dir || t.keys_file || t.keys_command
+                          ? "posture works online only: --bootstrap-server and --command-config"
+                      : !t.bootstrap && !t.command_config
+                          ? "say which broker: --bootstrap-server HOST:PORT --command-config FILE"
+                          : NULL;
+    if (bad) {
+        sl_cli_usage_error("posture", "%s", bad);
+        return EXIT_ERROR;
+    }
     return run(&t, json, (int)cert_days, key_days);
 }

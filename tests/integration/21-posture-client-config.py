@@ -385,7 +385,8 @@ def test_posture_legacy_tls_behind_a_proxy(broker_factory, pki, tmp_path):
 
 def test_posture_usage_and_connection_errors(tmp_path):
     h.only_on_sluice("the sluice CLI")
-    r = h.sluice_cli("posture", "--bogus", check=False)
-    assert r.returncode == 1
+    for bad in (["--bogus"], ["--cert-warn-days", "x"], []):
+        r = h.sluice_cli("posture", *bad, check=False)
+        assert r.returncode == 1 and b"Try 'sluice posture --help'" in r.stderr, bad
     r = h.sluice_cli("posture", "--bootstrap-server", f"127.0.0.1:{h.free_port()}", check=False)
     assert r.returncode == 1 and b"cannot connect" in r.stderr
