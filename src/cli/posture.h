@@ -81,6 +81,16 @@ struct posture {
     int n_findings;
 };
 
+/* Fills p->listeners from p->listeners_cfg ("NAME://host:port,...") and
+ * p->proto_map; a wildcard-bound listener is probed at boot_host. Entries
+ * that do not parse are skipped; at most POSTURE_MAX_LISTENERS. */
+void sl_posture_parse_listeners(struct posture *p, const char *boot_host);
+
+/* Adds the endpoint host:port connected to as listener "bootstrap" (of
+ * protocol proto) when no listener has its port: a proxy or load balancer
+ * in front, which clients use too. */
+void sl_posture_add_bootstrap(struct posture *p, const char *host, int port, int proto);
+
 /* Probes listener l (host, port, proto set) with the admin's TLS settings
  * (cfg borrowed): the TLS versions it accepts and its chain, ApiVersions,
  * and for SASL listeners the SaslHandshake list of mechanisms. */
@@ -91,6 +101,10 @@ void sl_posture_check(struct posture *p);
 
 /* Prints the report on stdout, as text or JSON. */
 void sl_posture_print(const struct posture *p, bool json);
+
+/* Appends the JSON document of the report to w. */
+struct sl_wbuf;
+void sl_posture_json(const struct posture *p, struct sl_wbuf *w);
 
 /* Counts of findings of a severity. */
 int sl_posture_count(const struct posture *p, int severity);

@@ -324,12 +324,10 @@ static void json_bool_of(struct sl_aj *j, const char *key, const char *v)
         sl_aj_bool(j, strcmp(v, "true") == 0);
 }
 
-static void print_json(const struct posture *p)
+void sl_posture_json(const struct posture *p, struct sl_wbuf *w)
 {
-    struct sl_wbuf w;
     struct sl_aj j;
-    sl_wbuf_init(&w);
-    sl_aj_init(&j, &w);
+    sl_aj_init(&j, w);
     sl_aj_obj_begin(&j);
     sl_aj_kcstr(&j, "bootstrap", p->bootstrap);
     sl_aj_kcstr(&j, "cluster_id", p->cluster_id);
@@ -379,6 +377,13 @@ static void print_json(const struct posture *p)
     sl_aj_ki64(&j, "critical", sl_posture_count(p, POSTURE_CRITICAL));
     sl_aj_ki64(&j, "warnings", sl_posture_count(p, POSTURE_WARNING));
     sl_aj_obj_end(&j);
+}
+
+static void print_json(const struct posture *p)
+{
+    struct sl_wbuf w;
+    sl_wbuf_init(&w);
+    sl_posture_json(p, &w);
     printf("%.*s\n", (int)w.len, (const char *)w.data);
     sl_wbuf_destroy(&w);
 }
