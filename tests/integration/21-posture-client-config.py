@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import socket
 import ssl
 import stat
+import subprocess
 import threading
 import uuid
 import warnings
@@ -175,6 +177,29 @@ def test_client_config_output_dir_0600_and_embedded_ca(secure, pki, tmp_path):
     assert ok.returncode == 0 and b"Exception" not in ok.stderr, ok.stderr[-2000:]
     got = h.kcat("-F", str(rp), "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-q")
     assert got.stdout.decode().split() == ["embedded-1"]
+
+
+def test_client_config_defaults_to_data_admin_file(secure, pki, tmp_path):
+    """Without --command-config, ./data/admin-client.properties (what the
+    first start writes) is the admin, and its bootstrap.servers the target."""
+    b, adm = secure
+    work = tmp_path / "cwd"
+    (work / "data").mkdir(parents=True)
+    (work / "data" / "admin-client.properties").write_text(adm.read_text())
+    env = dict(os.environ)
+    if h.SANITIZED:
+        env.update(ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1",
+                   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    r = subprocess.run([str(h.SLUICE_CLI), "client-config", "--user", "erin"], cwd=work, env=env,
+                       capture_output=True, timeout=120 * h.SLOWDOWN)
+    assert r.returncode == 0, r.stderr
+    assert not any(x.encode() in r.stderr for x in h.SANITIZER_PATTERNS), r.stderr
+    rc = conf_dict(section(r.stdout.decode(), "librdkafka client conf"))
+    assert rc["bootstrap.servers"] == b.bootstrap and rc["sasl.username"] == "erin"
+    # Nowhere to find an admin: a usage error naming the default.
+    r = subprocess.run([str(h.SLUICE_CLI), "client-config", "--user", "erin"], cwd=tmp_path, env=env,
+                       capture_output=True, timeout=120 * h.SLOWDOWN)
+    assert r.returncode == 2 and b"./data/admin-client.properties" in r.stderr
 
 
 # ---------------------------------------------------------------- posture
