@@ -113,9 +113,24 @@ static void check_super_users(struct posture *p)
         if (!*t)
             continue;
         n++;
-        if (strcmp(t, "User:*") == 0)
-            add(p, POSTURE_CRITICAL, "super-user-wildcard",
-                "super.users holds User:*: every authenticated principal is a super user");
+        if (strcmp(t, "User:ANONYMOUS") == 0) {
+            /* Unauthenticated connections of PLAINTEXT and SSL listeners are
+             * User:ANONYMOUS (SSL without a client certificate rule). */
+            const char *open = NULL;
+            for (int i = 0; i < p->n_listeners && !open; i++)
+                if (p->listeners[i].proto == SL_SEC_PLAINTEXT ||
+                    p->listeners[i].proto == SL_SEC_SSL)
+                    open = p->listeners[i].name;
+            if (open)
+                add(p, POSTURE_CRITICAL, "super-user-anonymous",
+                    "super.users holds User:ANONYMOUS: every unauthenticated client of listener "
+                    "%s is a super user",
+                    open);
+            else
+                add(p, POSTURE_WARNING, "super-user-anonymous",
+                    "super.users holds User:ANONYMOUS: a PLAINTEXT or SSL listener added later "
+                    "would make every unauthenticated client a super user");
+        }
     }
     free(copy);
     if (n > 1)

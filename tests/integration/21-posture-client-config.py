@@ -251,28 +251,47 @@ def test_posture_key_age_limit(secure):
 
 
 INSECURE = {"sluice.allow.insecure": "true"}
-WEAKENED = [
-    ("allow-everyone", {"allow.everyone.if.no.acl.found": "true"}, "allow-everyone"),
-    ("encryption-off", {"sluice.encryption.enable": "false"}, "encryption-off"),
-    ("audit-off", {"sluice.audit.enable": "false"}, "audit-off"),
-    ("two-super-users", {"super.users": "User:admin;User:ops"}, None),
+WEAKENED = [  # (id, settings, weak points expected besides insecure-override, exit status)
+    ("allow-everyone", {"allow.everyone.if.no.acl.found": "true"}, {"allow-everyone": "critical"}, 2),
+    ("encryption-off", {"sluice.encryption.enable": "false"}, {"encryption-off": "critical"}, 2),
+    ("audit-off", {"sluice.audit.enable": "false"}, {"audit-off": "critical"}, 2),
+    ("audit-policy-log", {"sluice.audit.failure.policy": "log"}, {"audit-policy-log": "warning"}, 0),
+    ("two-super-users", {"super.users": "User:admin;User:ops"}, {"super-users-many": "warning"}, 0),
+    ("anonymous-super-user", {"super.users": "User:admin;User:ANONYMOUS"},
+     {"super-user-anonymous": "warning", "super-users-many": "warning"}, 0),
+    ("plain-over-tls", {"sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-512"}, {"sasl-plain": "warning"}, 0),
 ]
 
 
-@pytest.mark.parametrize("name,extra,check", WEAKENED, ids=[w[0] for w in WEAKENED])
-def test_posture_weakened_setting(broker_factory, pki, tmp_path, name, extra, check):
+@pytest.mark.parametrize("name,extra,expected,code", WEAKENED, ids=[w[0] for w in WEAKENED])
+def test_posture_weakened_setting(broker_factory, pki, tmp_path, name, extra, expected, code):
     h.only_on_sluice("the sluice CLI")
     cfg = dict(secure_config(pki), **INSECURE)
     cfg.update(extra)
     b = start_with_admin(broker_factory(cfg, listeners=[("SASL_SSL", "SASL_SSL")], tls=pki.client()))
     adm = admin_properties(tmp_path / "admin.properties", pki, b.bootstrap)
-    code, doc = posture(b, adm)
+    got_code, doc = posture(b, adm)
     found = weak(doc)
     assert found.pop("insecure-override") == "warning"
-    if check:
-        assert code == 2 and found == {check: "critical"}, doc["findings"]
-    else:
-        assert code == 0 and found == {"super-users-many": "warning"}, doc["findings"]
+    assert (got_code, found) == (code, expected), doc["findings"]
+
+
+def test_posture_audit_chain_broken(broker_factory, pki, tmp_path):
+    """A damaged audit file found at start: the broker goes on in a new file
+    that records the break, and posture calls it critical."""
+    h.only_on_sluice("the sluice CLI")
+    b = start_with_admin(broker_factory(secure_config(pki), listeners=[("SASL_SSL", "SASL_SSL")],
+                                        tls=pki.client()))
+    adm = admin_properties(tmp_path / "admin.properties", pki, b.bootstrap)
+    assert posture(b, adm)[0] == 0
+    b.stop()
+    newest = sorted((b.data_dir / "audit").glob("audit-*.jsonl"))[-1]
+    with open(newest, "ab") as f:
+        f.write(b'{"specversion":"1.0","not":"chained"}\n')
+    b.start()
+    code, doc = posture(b, adm)
+    assert code == 2 and weak(doc) == {"audit-chain-broken": "critical"}, doc["findings"]
+    assert doc["audit"]["status"] == "broken"
 
 
 def test_posture_plaintext_on_all_interfaces(broker_factory, pki, tmp_path):
@@ -292,13 +311,26 @@ def test_posture_plaintext_on_all_interfaces(broker_factory, pki, tmp_path):
     assert plain["kafka"] and not plain["tls"] and not plain["loopback"]
 
 
-def test_posture_plaintext_on_loopback_is_a_warning(broker_factory, pki, tmp_path):
+@pytest.mark.parametrize("anonymous_super", [False, True])
+def test_posture_plaintext_on_loopback_is_a_warning(broker_factory, pki, tmp_path, anonymous_super):
+    """PLAINTEXT on loopback alone is a warning; with User:ANONYMOUS a super
+    user, every local process is one: critical."""
     h.only_on_sluice("the sluice CLI")
-    b = start_with_admin(broker_factory(secure_config(pki), tls=pki.client(),
+    cfg = secure_config(pki)
+    if anonymous_super:
+        cfg["super.users"] = "User:ANONYMOUS"
+    b = start_with_admin(broker_factory(cfg, tls=pki.client(),
                                         listeners=[("SASL_SSL", "SASL_SSL"), ("PLAIN", "PLAINTEXT")]))
     adm = admin_properties(tmp_path / "admin.properties", pki, b.bootstrap)
-    code, doc = posture(b, adm)
-    assert code == 0 and weak(doc) == {"plaintext-loopback": "warning"}, doc["findings"]
+    if anonymous_super:  # the admin asks through the PLAINTEXT listener (it is the super user);
+        # the trust store serves posture's probe of the SASL_SSL listener.
+        adm.write_text(f"bootstrap.servers={b.bootstrap_of('PLAIN')}\nssl.truststore.type=PEM\n"
+                       f"ssl.truststore.location={pki.ca.cert}\n")
+    code, doc = posture(b, adm, bootstrap=b.bootstrap_of("PLAIN") if anonymous_super else None)
+    expected = {"plaintext-loopback": "warning"}
+    if anonymous_super:
+        expected["super-user-anonymous"] = "critical"
+    assert (code, weak(doc)) == (2 if anonymous_super else 0, expected), doc["findings"]
 
 
 def test_posture_certificate_expiring_soon(broker_factory, pki, tmp_path):
