@@ -130,9 +130,10 @@ int sl_first_start_tls(struct sl_broker *b, char *err, size_t errlen)
         if (sl_pki_make_server(dir, n > 3 ? names[3] : "localhost", sans, n, err,
                                errlen) < 0)
             return -1;
-        SL_INFO("first-start", "generated %s%s in %.1f ms (ECDSA P-256): clients trust %s",
-                new_ca ? "a CA and " : "", "a broker certificate", (double)(sl_mono_us() - t0) / 1000.0,
-                ca_crt);
+        double ms = (double)(sl_mono_us() - t0) / 1000.0;
+        SL_INFO("first-start", "generated %sa broker certificate in %.1f ms (ECDSA P-256): "
+                               "clients trust %s",
+                new_ca ? "a CA and " : "", ms, ca_crt);
     }
     for (int i = 0; i < cfg->n_listeners; i++) {
         const struct sl_listener_cfg *l = &cfg->listeners[i];

@@ -160,7 +160,8 @@ static void *read_pem(const char *dir, const char *name, bool is_key, char *err,
     free(data);
     if (!out) {
         char what[4300];
-        snprintf(what, sizeof what, "%s: not a PEM %s", path, is_key ? "private key" : "certificate");
+        snprintf(what, sizeof what, "%s: not a PEM %s", path,
+                 is_key ? "private key" : "certificate");
         fail_ssl(err, errlen, what);
     }
     return out;

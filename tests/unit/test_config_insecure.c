@@ -61,7 +61,8 @@ static void test_refused(void)
 {
     refused((const char *[]){"listeners", "PLAINTEXT://0.0.0.0:9092", NULL},
             "listeners=PLAINTEXT://0.0.0.0:9092: listener PLAINTEXT is PLAINTEXT on every");
-    refused((const char *[]){"listeners", "PLAINTEXT://:9092", NULL}, "listeners=PLAINTEXT://:9092");
+    refused((const char *[]){"listeners", "PLAINTEXT://:9092", NULL},
+            "listeners=PLAINTEXT://:9092");
     refused((const char *[]){"listeners", "PLAINTEXT://10.1.2.3:9092", NULL},
             "listeners=PLAINTEXT://10.1.2.3:9092");
     refused((const char *[]){"listeners", "SASL_PLAINTEXT://[::]:9092", NULL},
@@ -86,7 +87,8 @@ static void test_reported_only(void)
      * SSL listener without client certificates: reported, not refused. */
     setup(&c, (const char *[]){"listeners",
                                "PLAINTEXT://127.0.0.1:9092,P6://[::1]:9094,S://localhost:9095",
-                               "listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,P6:PLAINTEXT,S:SSL",
+                               "listener.security.protocol.map",
+                               "PLAINTEXT:PLAINTEXT,P6:PLAINTEXT,S:SSL",
                                NULL});
     sl_config_weaknesses(&c, collect, &s);
     CHECK_EQ_INT(s.n, 3);

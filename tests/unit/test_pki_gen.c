@@ -113,7 +113,8 @@ static void test_ca_and_server(void)
     /* A second server certificate: new serial, still verifies. */
     CHECK(sl_pki_make_server(dir, "broker1", sans, 3, err, sizeof err) == 0);
     X509 *leaf2 = read_cert(SL_PKI_KEYSTORE, 0);
-    CHECK(leaf2 && ASN1_INTEGER_cmp(X509_get0_serialNumber(leaf), X509_get0_serialNumber(leaf2)) != 0);
+    CHECK(leaf2 &&
+          ASN1_INTEGER_cmp(X509_get0_serialNumber(leaf), X509_get0_serialNumber(leaf2)) != 0);
     CHECK(verifies(ca, leaf2, NULL, "::1"));
     X509_free(leaf2);
     X509_free(ca);
