@@ -25,9 +25,12 @@ build: deps-build
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The broker with its embedded defaults on ./data.
+# The broker with its embedded defaults on ./data: the first start generates
+# the TLS material and the admin user and prints how to connect (README).
+# SLUICED_ARGS adds options, e.g. SLUICED_ARGS="--config server.properties".
+SLUICED_ARGS ?=
 run: build
-	./$(BUILD)/sluiced --data-dir $(DATA_DIR)
+	./$(BUILD)/sluiced --data-dir $(DATA_DIR) $(SLUICED_ARGS)
 
 # Everything CI checks: generated code up to date, unit tests, integration
 # tests with real clients, the same under ASan+UBSan, and the fuzz corpora.

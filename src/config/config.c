@@ -317,13 +317,18 @@ const struct sl_config_row sl_config__rows[] = {
     /* Listeners and network */
     {.name = "listeners", .kind = SL_CFG_K_LISTENERS, .field = SL_CFG_F_LISTENERS,
      FLD(listeners), .off_n = offsetof(struct sl_config, n_listeners),
-     .def = "PLAINTEXT://127.0.0.1:9092", .flags = SL_CFG_IMMUTABLE,
+     .def = "SASL_SSL://127.0.0.1:9093", .flags = SL_CFG_IMMUTABLE,
      .ktype = SL_CONFIG_TYPE_STRING, .group = G_NET,
      .doc = "Comma-separated endpoints to accept connections on, each NAME://host:port. NAME "
-            "maps to a security protocol through listener.security.protocol.map (only PLAINTEXT "
-            "is supported yet). An empty host binds every interface, an IPv6 address goes in "
-            "brackets ([::1]:9092), port 0 picks a free port. At most 8 listeners; names and "
-            "ports must differ."},
+            "maps to a security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) through "
+            "listener.security.protocol.map. An empty host binds every interface, an IPv6 "
+            "address goes in brackets ([::1]:9093), port 0 picks a free port. At most 8 "
+            "listeners; names and ports must differ. The default is loopback only: to serve "
+            "other machines set e.g. listeners=SASL_SSL://0.0.0.0:9093 (and "
+            "advertised.listeners with the name clients use). An SSL or SASL_SSL listener "
+            "without a key store uses the certificate generated at the first start "
+            "(docs/OPERATIONS.md \"First start\"). A PLAINTEXT or SASL_PLAINTEXT listener on "
+            "an address other than loopback needs sluice.allow.insecure=true."},
     {.name = "advertised.listeners", .kind = SL_CFG_K_LISTENERS, .field = SL_CFG_F_LISTENERS,
      FLD(advertised), .off_n = offsetof(struct sl_config, n_advertised),
      .flags = SL_CFG_IMMUTABLE | SL_CFG_DERIVED | SL_CFG_ADVERTISED,
@@ -484,12 +489,15 @@ const struct sl_config_row sl_config__rows[] = {
      FLD(sasl_plain_allow_cleartext), .def = "false", .flags = SL_CFG_IMMUTABLE,
      .ktype = SL_CONFIG_TYPE_BOOLEAN, .group = G_SASL,
      .doc = "Allow PLAIN on a SASL_PLAINTEXT listener, where the password crosses the network "
-            "in clear. Off: such a listener stops the broker at start."},
+            "in clear. Off: such a listener stops the broker at start. On, it is an insecure "
+            "set-up and needs sluice.allow.insecure=true as well."},
     {.name = "super.users", .kind = SL_CFG_K_STRING, .field = SL_CFG_F_STR, FLD(super_users),
-     .def_doc = "(none)", .flags = SL_CFG_IMMUTABLE | SL_CFG_EMPTY_OK,
+     .def = "User:admin", .flags = SL_CFG_IMMUTABLE | SL_CFG_EMPTY_OK,
      .ktype = SL_CONFIG_TYPE_STRING, .check = check_super_users, .group = G_SASL,
      .doc = "Principals allowed every operation whatever the ACLs say, separated by semicolons "
-            "(User:admin;User:ops)."},
+            "(User:admin;User:ops). Left at its default, the first start of an empty data "
+            "directory creates the SCRAM-SHA-512 user admin with a random password "
+            "(docs/OPERATIONS.md \"First start\")."},
     {.name = "allow.everyone.if.no.acl.found", .kind = SL_CFG_K_BOOL, .field = SL_CFG_F_BOOL,
      FLD(allow_everyone_if_no_acl_found), .def = "false", .flags = SL_CFG_IMMUTABLE,
      .ktype = SL_CONFIG_TYPE_BOOLEAN, .group = G_AUTHZ,
@@ -500,9 +508,11 @@ const struct sl_config_row sl_config__rows[] = {
      .ktype = SL_CONFIG_TYPE_BOOLEAN, .group = G_AUTHZ,
      .doc = "Start even when the configuration weakens security (a PLAINTEXT or SASL_PLAINTEXT "
             "listener on a non-loopback address, PLAIN without TLS, "
-            "allow.everyone.if.no.acl.found=true, encryption at rest or audit off, TLS below "
-            "1.2). Without it such a configuration stops the broker at start; with it the broker "
-            "starts and warns in its log and its audit log at every start."},
+            "allow.everyone.if.no.acl.found=true, encryption at rest or audit off). Without it "
+            "such a configuration stops the broker at start, naming the setting; with it the "
+            "broker starts and warns in its log and its audit log at every start. A PLAINTEXT "
+            "listener on loopback needs no override (it is still reported). TLS below 1.2 "
+            "cannot be enabled at all (ssl.enabled.protocols)."},
 #undef TLS_ROW
 #undef TLS_FLAGS
 

@@ -39,7 +39,7 @@
  * address) and port 0 means "any free port". Advertised endpoints always have
  * a host and a port in 1..65535. protocol is the security protocol the name
  * maps to through listener.security.protocol.map (resolved by
- * sl_config_validate); only PLAINTEXT is accepted for now. */
+ * sl_config_validate): PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. */
 struct sl_listener_cfg {
     char name[32];
     char host[256];
@@ -62,7 +62,7 @@ struct sl_config {
     char *data_dir;  /* sluice.data.dir (--data-dir), default "./data" */
     int32_t node_id; /* node.id, alias broker.id, default 1 */
     struct sl_listener_cfg listeners[SL_MAX_LISTENERS];
-    int n_listeners; /* listeners, default PLAINTEXT://127.0.0.1:9092 */
+    int n_listeners; /* listeners, default SASL_SSL://127.0.0.1:9093 */
     struct sl_listener_cfg advertised[SL_MAX_LISTENERS];
     int n_advertised;  /* advertised.listeners; default derived from listeners */
     char *listener_security_protocol_map; /* NAME:PROTOCOL,... */
@@ -131,7 +131,7 @@ struct sl_config {
     bool sasl_plain_allow_cleartext;        /* sluice.sasl.plain.allow.cleartext, false */
     bool allow_everyone_if_no_acl_found;    /* allow.everyone.if.no.acl.found, default false */
     bool allow_insecure;                    /* sluice.allow.insecure, default false */
-    char *super_users;                      /* super.users: User:a;User:b */
+    char *super_users;                      /* super.users: User:a;User:b, default User:admin */
 
     /* Audit log (src/security/audit, docs/AUDIT.md). */
     bool audit_enable;              /* sluice.audit.enable, true */
@@ -224,7 +224,7 @@ sl_err_t sl_config_set_from(struct sl_config *c, const char *origin, const char 
 
 /* Cross-key validation and derived defaults, after every file and override
  * has been applied: resolves listener security protocols through
- * listener.security.protocol.map (only PLAINTEXT is supported for now),
+ * listener.security.protocol.map,
  * checks that advertised listener names exist in listeners, derives
  * advertised.listeners from listeners when unset (a wildcard or empty host
  * becomes this machine's host name, or 127.0.0.1), derives log.dirs from

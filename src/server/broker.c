@@ -32,6 +32,8 @@
 #include "server/producer_ids.h"
 #include "server/registry.h"
 #include "server/encryption.h"
+#include "server/first_start.h"
+#include "config/insecure.h"
 #include "storage/fileops.h"
 #include "storage/flusher.h"
 #include "storage/log.h"
@@ -112,8 +114,11 @@ static int load_identity(struct sl_broker *b, char *err, size_t errlen)
     b->cluster_id[j] = '\0';
     char tmp[4300];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    f = fopen(tmp, "w");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
+        if (fd >= 0)
+            close(fd);
         snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         return -1;
     }
@@ -226,6 +231,18 @@ static int start_audit(struct sl_broker *b, char *err, size_t errlen)
     return 0;
 }
 
+/* Every start with a weakened set-up says so (insecure.h); the audit log
+ * records the same list in its broker.start record. */
+static void warn_weakness(void *arg, const struct sl_weakness *w)
+{
+    const struct sl_config *cfg = arg;
+    if (w->refusable)
+        SL_WARN("broker", "INSECURE, allowed by sluice.allow.insecure=%s: %s=%s: %s",
+                cfg->allow_insecure ? "true" : "false", w->key, w->value, w->why);
+    else
+        SL_WARN("broker", "%s", w->why);
+}
+
 int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_t errlen)
 {
     memset(b, 0, sizeof(*b));
@@ -246,6 +263,8 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
         return -1;
     }
     if (load_identity(b, err, errlen) < 0)
+        return -1;
+    if (sl_first_start_tls(b, err, errlen) < 0)
         return -1;
     if (sl_broker_encryption_start(b, err, errlen) < 0)
         return -1;
@@ -268,6 +287,8 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
         return -1;
     if (sl_meta_open_local_sealed(cfg->data_dir, b->keyring, b->enc_first_start, &b->meta, err,
                                   errlen) != SL_ERR_NONE)
+        return -1;
+    if (sl_first_start_admin(b, err, errlen) < 0)
         return -1;
     if (sl_registry_open(b, err, errlen) < 0)
         return -1;
@@ -311,9 +332,8 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
         b->n_listeners++;
         SL_INFO("broker", "listening on %s://%s:%d (%s)", l->name, l->host[0] ? l->host : "*",
                 l->port, l->protocol);
-        if (strcmp(l->protocol, "PLAINTEXT") == 0)
-            SL_WARN("broker", "listener %s is PLAINTEXT: no encryption, no authentication", l->name);
     }
+    sl_config_weaknesses(cfg, warn_weakness, (void *)cfg);
     int n = cfg->num_network_threads > 0 ? cfg->num_network_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         n = 1;
@@ -338,6 +358,7 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
     }
     sl_audit_broker_start(b);
     SL_INFO("broker", "started with %d network threads", n);
+    sl_first_start_announce(b);
     return 0;
 }
 

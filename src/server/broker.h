@@ -49,6 +49,8 @@ struct sl_broker {
     pthread_cond_t bg_cv;
     bool bg_stop;
     bool clean_start; /* the previous run shut down cleanly */
+    bool fs_admin;    /* first_start.c: this start created the admin user */
+    int fs_advertised; /* first_start.c: the advertised listener its client files name */
 };
 
 /* Starts everything from cfg (borrowed; must outlive the broker). Returns 0,

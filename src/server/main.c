@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "config/insecure.h"
 #include "security/audit/audit.h"
 #include "core/logging.h"
 #include "server/broker.h"
@@ -88,7 +89,8 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    if (sl_config_validate(&cfg, err, sizeof(err)) != SL_ERR_NONE) {
+    if (sl_config_validate(&cfg, err, sizeof(err)) != SL_ERR_NONE ||
+        sl_config_check_insecure(&cfg, err, sizeof(err)) != SL_ERR_NONE) {
         fprintf(stderr, "sluiced: %s\n", err);
         return 1;
     }

@@ -57,6 +57,7 @@ if h.TARGET != "kafka":
     # run with encryption at rest off; 19-encryption-at-rest.py tears and
     # damages sealed segments instead.
     CONFIG["sluice.encryption.enable"] = "false"
+    CONFIG["sluice.allow.insecure"] = "true"  # encryption off is a weakened set-up
 
 SEGMENT_NAME = re.compile(r"^(\d{20})\.log$")
 

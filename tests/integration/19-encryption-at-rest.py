@@ -348,8 +348,10 @@ def test_keys_checked_at_start(broker, tmp_path):
     keyring.write_bytes(saved)
     os.chmod(keyring, 0o600)
     b.extra["sluice.encryption.enable"] = "false"
+    b.extra["sluice.allow.insecure"] = "true"  # else refused earlier, as insecure
     start_fails(b, "encrypted at rest")
     del b.extra["sluice.encryption.enable"]
+    del b.extra["sluice.allow.insecure"]
 
     # The keys from a command instead of the file (here: the file moved elsewhere).
     elsewhere = tmp_path / "vault-keyring"

@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "config/config_int.h"
+#include "config/insecure.h"
 #include "config/properties.h"
 #include "config/topic_config.h"
 #include "test_help.h"
@@ -55,13 +56,24 @@ static void test_defaults(void)
     CHECK(strcmp(c.data_dir, "./data") == 0);
     CHECK_EQ_INT(c.node_id, 1);
     CHECK_EQ_INT(c.n_listeners, 1);
-    CHECK(strcmp(c.listeners[0].name, "PLAINTEXT") == 0);
+    /* Secure by default (issue 10): one SASL_SSL listener on loopback,
+     * SCRAM, User:admin the only super user, nothing weakened. */
+    CHECK(strcmp(c.listeners[0].name, "SASL_SSL") == 0);
     CHECK(strcmp(c.listeners[0].host, "127.0.0.1") == 0);
-    CHECK_EQ_INT(c.listeners[0].port, 9092);
-    CHECK(strcmp(c.listeners[0].protocol, "PLAINTEXT") == 0);
+    CHECK_EQ_INT(c.listeners[0].port, 9093);
+    CHECK(strcmp(c.listeners[0].protocol, "SASL_SSL") == 0);
     CHECK_EQ_INT(c.n_advertised, 1);
     CHECK(strcmp(c.advertised[0].host, "127.0.0.1") == 0);
-    CHECK_EQ_INT(c.advertised[0].port, 9092);
+    CHECK_EQ_INT(c.advertised[0].port, 9093);
+    CHECK(strcmp(c.sasl_enabled_mechanisms, "SCRAM-SHA-256,SCRAM-SHA-512") == 0);
+    CHECK(strcmp(c.super_users, "User:admin") == 0);
+    CHECK(sl_config_origin(&c, "super.users") == NULL);
+    CHECK(!c.allow_everyone_if_no_acl_found);
+    CHECK(!c.allow_insecure);
+    CHECK(c.encryption_enable);
+    CHECK(c.audit_enable);
+    CHECK_EQ_INT(sl_config_weaknesses(&c, NULL, NULL), 0);
+    CHECK(sl_config_check_insecure(&c, err, sizeof err) == SL_ERR_NONE);
     CHECK(strcmp(c.log_dirs, "./data/logs") == 0);
     CHECK_EQ_INT(c.num_partitions, 1);
     CHECK(c.auto_create_topics_enable);
@@ -661,7 +673,7 @@ static void test_listeners(void)
     CHECK(sl_config_set(&c, "listener.security.protocol.map", "X:SSL", err, sizeof err) ==
           SL_ERR_NONE);
     CHECK(sl_config_validate(&c, err, sizeof err) == SL_ERR__INVAL);
-    CHECK(strstr(err, "config: listeners=PLAINTEXT://127.0.0.1:9092 (default): ") == err);
+    CHECK(strstr(err, "config: listeners=SASL_SSL://127.0.0.1:9093 (default): ") == err);
     sl_config_free(&c);
 }
 

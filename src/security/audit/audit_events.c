@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "config/insecure.h"
 #include "core/mem.h"
 #include "core/wbuf.h"
 #include "net/conn.h"
@@ -306,6 +307,14 @@ static void listener_members(struct sl_aj *j, const struct sl_broker *b,
     sl_aj_obj_end(j);
 }
 
+static void weakness_member(void *arg, const struct sl_weakness *w)
+{
+    char what[1024];
+    snprintf(what, sizeof what, "%s=%s: %s%s", w->key, w->value, w->why,
+             w->refusable ? " (allowed by sluice.allow.insecure=true)" : "");
+    sl_aj_cstr(arg, what);
+}
+
 void sl_audit_broker_start(const struct sl_broker *b)
 {
     if (!sl_audit_enabled())
@@ -322,39 +331,15 @@ void sl_audit_broker_start(const struct sl_broker *b)
     for (int i = 0; i < b->n_listeners; i++)
         listener_members(&j, b, &b->listeners[i]);
     sl_aj_arr_end(&j);
-    /* What was explicitly allowed that weakens security. */
+    /* Every weak point of the set-up (config/insecure.h): those allowed by
+     * sluice.allow.insecure=true and those only reported (PLAINTEXT on
+     * loopback). */
     sl_aj_key(&j, "insecure_settings");
     sl_aj_arr_begin(&j);
-    for (int i = 0; i < b->n_listeners; i++) {
-        const struct sl_listener *l = &b->listeners[i];
-        char what[128];
-        if (strcmp(l->protocol, "PLAINTEXT") == 0) {
-            snprintf(what, sizeof what, "listener %s: PLAINTEXT (no encryption, no authentication)",
-                     l->name);
-            sl_aj_cstr(&j, what);
-            insecure++;
-        } else if (strcmp(l->protocol, "SASL_PLAINTEXT") == 0) {
-            snprintf(what, sizeof what, "listener %s: SASL_PLAINTEXT (no encryption)", l->name);
-            sl_aj_cstr(&j, what);
-            insecure++;
-        } else if (strcmp(l->protocol, "SSL") == 0) {
-            char cb[32];
-            const char *ca = sl_config_listener_get(b->cfg, l->name, "ssl.client.auth", cb,
-                                                    sizeof cb);
-            if (!ca || strcmp(ca, "required") != 0) {
-                snprintf(what, sizeof what, "listener %s: SSL without required client "
-                                            "certificates (unauthenticated clients)", l->name);
-                sl_aj_cstr(&j, what);
-                insecure++;
-            }
-        }
-    }
-    if (b->cfg->sasl_plain_allow_cleartext) {
-        sl_aj_cstr(&j, "sluice.sasl.plain.allow.cleartext=true");
-        insecure++;
-    }
+    insecure = sl_config_weaknesses(b->cfg, weakness_member, &j);
     sl_aj_arr_end(&j);
     sl_aj_kbool(&j, "secure", insecure == 0);
+    sl_aj_kbool(&j, "allow_insecure", b->cfg->allow_insecure);
     sl_aj_kbool(&j, "clean_start", b->clean_start);
     sl_aj_kcstr(&j, "audit_failure_policy",
                 sl_audit_policy() == SL_AUDIT_POLICY_REJECT ? "reject" : "log");
