@@ -303,6 +303,49 @@ def test_unauthenticated_and_plaintext_refused(first):
                30 * h.SLOWDOWN, "an audited authentication failure")
 
 
+def test_posture_clean_and_client_config_user_denied_until_acl(first):
+    """`sluice posture` finds no weak point in what the first start set up,
+    and a user enrolled with `sluice client-config` (run where `make run`
+    runs: the admin files are found in ./data) is denied until an ACL allows
+    it, then produces with its printed librdkafka configuration."""
+    adm = first.data / "admin-client.properties"
+    r = h.sluice_cli("posture", "--bootstrap-server", f"127.0.0.1:{first.port}",
+                     "--command-config", str(adm), "--json", check=False)
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    doc = json.loads(r.stdout)
+    weak = [f for f in doc["findings"] if f["severity"] != "info"]
+    assert weak == [], weak
+    assert doc["super_users"] == ["User:admin"] and doc["users"] == 1
+    assert doc["audit"]["status"] == "intact" and doc["encryption"]["status"] == "enabled"
+
+    out_dir = first.data.parent / "frank"
+    out_dir.mkdir()
+    r = subprocess.run([str(h.SLUICE_CLI), "client-config", "--user", "frank", "--output-dir",
+                        str(out_dir)], cwd=first.data.parent, capture_output=True,
+                       timeout=120 * h.SLOWDOWN)
+    assert r.returncode == 0, r.stderr.decode()
+    confs = list(out_dir.glob("*.conf"))
+    assert len(confs) == 1, list(out_dir.iterdir())
+
+    def kcat_produce() -> subprocess.CompletedProcess:
+        return subprocess.run(["kcat", "-F", str(confs[0]), "-t", "frank-topic", "-P"],
+                              input=b"from-frank\n", capture_output=True, timeout=120 * h.SLOWDOWN)
+
+    denied = kcat_produce()
+    assert b"authoriz" in denied.stderr.lower(), denied.stderr.decode()[-1500:]
+    h.sluice_cli("acl", "add", "--bootstrap-server", f"127.0.0.1:{first.port}", "--command-config",
+                 str(adm), "--allow-principal", "User:frank", "--operation", "All",
+                 "--topic", "frank-topic")
+    h.sluice_cli("acl", "add", "--bootstrap-server", f"127.0.0.1:{first.port}", "--command-config",
+                 str(adm), "--allow-principal", "User:frank", "--operation", "Create",
+                 "--cluster")
+    ok = kcat_produce()
+    assert ok.returncode == 0 and b"authoriz" not in ok.stderr.lower(), ok.stderr.decode()[-1500:]
+    got = subprocess.run(["kcat", "-F", str(confs[0]), "-t", "frank-topic", "-C", "-e", "-q"],
+                         capture_output=True, timeout=120 * h.SLOWDOWN)
+    assert got.stdout.splitlines() == [b"from-frank"], got.stderr.decode()[-1500:]
+
+
 def test_files_private_and_no_secret_printed(first):
     """Every generated file is 0600 and every directory 0700; the password
     and keys appear in no output of the broker, in no log, and a second start
