@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/audit_change.h"
 #include "api/util.h"
 #include "config/topic_config.h"
 #include "protocol/dispatch.h"
@@ -327,6 +328,71 @@ static int16_t commit_topic(struct sl_req *req, sl_str_t name, struct kvset *s, 
     return (int16_t)rc;
 }
 
+/* ---- audit ---- */
+
+static void alter_detail(struct sl_aj *j, const void *arg)
+{
+    const struct AlterConfigsRequest_AlterConfigsResource *q = arg;
+    sl_aj_kbool(j, "incremental", false);
+    sl_aj_key(j, "configs");
+    sl_aj_obj_begin(j);
+    for (int32_t c = 0; c < q->configs.n; c++)
+        sl_api_audit_config(j, q->configs.a[c].name.p, (size_t)q->configs.a[c].name.len,
+                            q->configs.a[c].value.p, q->configs.a[c].value.len);
+    sl_aj_obj_end(j);
+}
+
+static void incremental_detail(struct sl_aj *j, const void *arg)
+{
+    static const char *const ops[] = {"SET", "DELETE", "APPEND", "SUBTRACT"};
+    const struct IncrementalAlterConfigsRequest_AlterConfigsResource *q = arg;
+    sl_aj_kbool(j, "incremental", true);
+    sl_aj_key(j, "configs");
+    sl_aj_obj_begin(j);
+    for (int32_t c = 0; c < q->configs.n; c++) {
+        const struct IncrementalAlterConfigsRequest_AlterableConfig *ac = &q->configs.a[c];
+        sl_api_audit_config(j, ac->name.p, (size_t)ac->name.len, ac->value.p,
+                            ac->config_operation == OP_DELETE ? -1 : ac->value.len);
+    }
+    sl_aj_obj_end(j);
+    sl_aj_key(j, "operations");
+    sl_aj_obj_begin(j);
+    for (int32_t c = 0; c < q->configs.n; c++) {
+        const struct IncrementalAlterConfigsRequest_AlterableConfig *ac = &q->configs.a[c];
+        int8_t op = ac->config_operation;
+        sl_aj_key_str(j, ac->name.p, (size_t)(ac->name.len > 0 ? ac->name.len : 0));
+        sl_aj_cstr(j, op >= 0 && op <= 3 ? ops[op] : "UNKNOWN");
+    }
+    sl_aj_obj_end(j);
+}
+
+/* Records the outcome of a topic's configuration change (r->error_code)
+ * and answers the refusal instead if the record cannot be written. */
+static void audit_alter(struct sl_req *req, sl_str_t name, void (*detail)(struct sl_aj *, const void *),
+                        const void *arg, int16_t *code, sl_str_t *msg)
+{
+    struct sl_audit_change ch = {
+        .type = "config.alter", .res_type = SL_ACL_RES_TOPIC, SL_API_AUDIT_NAME(name),
+        .pattern = SL_ACL_PAT_LITERAL, .op = SL_ACL_OP_ALTER_CONFIGS, .detail = detail,
+        .detail_arg = arg, .error = *code,
+        .message = *code && msg->len > 0 ? sl_api_cstr(req, *msg) : NULL};
+    int16_t err = sl_api_audit_change(req, &ch);
+    if (err != *code) {
+        *code = err;
+        *msg = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
+    }
+}
+
+/* Under policy reject with the audit log down: refuse before changing. */
+static bool audit_refused(struct sl_req *req, bool validate_only, int16_t *code, sl_str_t *msg)
+{
+    if (validate_only || sl_api_audit_ready())
+        return false;
+    *code = sl_api_audit_refusal(req);
+    *msg = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
+    return true;
+}
+
 int sl_api_alter_configs(struct sl_req *req)
 {
     struct AlterConfigsRequest *body = req->body;
@@ -344,6 +410,8 @@ int sl_api_alter_configs(struct sl_req *req)
             continue;
         if (!topic_resource(req, q->resource_type, &r->error_code, &r->error_message))
             continue;
+        if (audit_refused(req, body->validate_only, &r->error_code, &r->error_message))
+            continue;
         struct kvset s = {0};
         bool bad = false;
         for (int32_t c = 0; c < q->configs.n && !bad; c++) {
@@ -360,6 +428,8 @@ int sl_api_alter_configs(struct sl_req *req)
         }
         if (!bad)
             r->error_code = commit_topic(req, q->resource_name, &s, body->validate_only, &r->error_message);
+        if (!body->validate_only)
+            audit_alter(req, q->resource_name, alter_detail, q, &r->error_code, &r->error_message);
     }
     return SL_HANDLER_DONE;
 }
@@ -381,6 +451,8 @@ int sl_api_incremental_alter_configs(struct sl_req *req)
                             &r->error_code, &r->error_message))
             continue;
         if (!topic_resource(req, q->resource_type, &r->error_code, &r->error_message))
+            continue;
+        if (audit_refused(req, body->validate_only, &r->error_code, &r->error_message))
             continue;
         struct sl_topic *t = sl_registry_get(req->broker, q->resource_name);
         if (!t) {
@@ -442,6 +514,9 @@ int sl_api_incremental_alter_configs(struct sl_req *req)
         }
         if (!bad)
             r->error_code = commit_topic(req, q->resource_name, &s, body->validate_only, &r->error_message);
+        if (!body->validate_only)
+            audit_alter(req, q->resource_name, incremental_detail, q, &r->error_code,
+                        &r->error_message);
     }
     return SL_HANDLER_DONE;
 }
