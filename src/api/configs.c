@@ -304,9 +304,16 @@ static void load_topic_kv(struct sl_req *req, const struct sl_topic *t, struct k
 }
 
 /* Only topics can be changed at run time: answers INVALID_REQUEST for any
- * other resource type (with Kafka's hint for the broker). */
-static bool topic_resource(struct sl_req *req, int8_t type, int16_t *code, sl_str_t *msg)
+ * other resource type (with Kafka's hint for the broker), and
+ * INVALID_TOPIC_EXCEPTION for an internal topic. */
+static bool topic_resource(struct sl_req *req, int8_t type, sl_str_t name, int16_t *code,
+                           sl_str_t *msg)
 {
+    if (type == RES_TOPIC && sl_topic_internal(name)) {
+        *code = SL_ERR_INVALID_TOPIC_EXCEPTION;
+        *msg = sl_api_str(req, SL_INTERNAL_TOPIC_MSG);
+        return false;
+    }
     if (type == RES_TOPIC)
         return true;
     *code = SL_ERR_INVALID_REQUEST;
@@ -408,7 +415,7 @@ int sl_api_alter_configs(struct sl_req *req)
         if (!config_allowed(req, q->resource_type, q->resource_name, SL_ACL_OP_ALTER_CONFIGS,
                             &r->error_code, &r->error_message))
             continue;
-        if (!topic_resource(req, q->resource_type, &r->error_code, &r->error_message))
+        if (!topic_resource(req, q->resource_type, q->resource_name, &r->error_code, &r->error_message))
             continue;
         if (audit_refused(req, body->validate_only, &r->error_code, &r->error_message))
             continue;
@@ -450,7 +457,7 @@ int sl_api_incremental_alter_configs(struct sl_req *req)
         if (!config_allowed(req, q->resource_type, q->resource_name, SL_ACL_OP_ALTER_CONFIGS,
                             &r->error_code, &r->error_message))
             continue;
-        if (!topic_resource(req, q->resource_type, &r->error_code, &r->error_message))
+        if (!topic_resource(req, q->resource_type, q->resource_name, &r->error_code, &r->error_message))
             continue;
         if (audit_refused(req, body->validate_only, &r->error_code, &r->error_message))
             continue;

@@ -55,7 +55,7 @@ static void fill_topic(struct sl_req *req, struct MetadataResponse_MetadataRespo
     rt->error_code = SL_ERR_NONE;
     rt->name = sl_api_str(req, t->name);
     rt->topic_id = t->id;
-    rt->is_internal = false;
+    rt->is_internal = sl_topic_internal_c(t->name);
     SL_ARR(req, rt->partitions, t->n_parts, sl_desc_MetadataResponse_MetadataResponsePartition);
     for (int32_t p = 0; p < t->n_parts; p++) {
         struct MetadataResponse_MetadataResponsePartition *rp = &rt->partitions.a[p];
@@ -149,7 +149,7 @@ int sl_api_metadata(struct sl_req *req)
                     rt->error_code = SL_ERR_INVALID_TOPIC_EXCEPTION;
                     continue;
                 }
-                if (!auto_create) {
+                if (!auto_create || sl_topic_internal(qt->name)) {
                     rt->error_code = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                     continue;
                 }

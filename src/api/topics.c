@@ -151,6 +151,17 @@ static void delete_detail(struct sl_aj *j, const void *arg)
     sl_aj_kcstr(j, "topic_id", id);
 }
 
+/* A client tried to change an internal topic: refused, and recorded as a
+ * failed change (it is worth knowing who tried). */
+static void audit_refused_internal(struct sl_req *req, const char *type, sl_str_t name, int op)
+{
+    struct sl_audit_change ch = {.type = type, .res_type = SL_ACL_RES_TOPIC, SL_API_AUDIT_NAME(name),
+                                 .pattern = SL_ACL_PAT_LITERAL, .op = op,
+                                 .error = SL_ERR_INVALID_TOPIC_EXCEPTION,
+                                 .message = SL_INTERNAL_TOPIC_MSG};
+    sl_api_audit_change(req, &ch);
+}
+
 static void count_cfg(void *arg, const char *name, const char *value, int source, bool sensitive,
                       bool read_only, int type, const char *doc)
 {
@@ -196,6 +207,11 @@ int sl_api_create_topics(struct sl_req *req)
                 continue;
             }
             audit_of[out - 1] = i;
+        }
+        if (sl_topic_internal(qt->name)) {
+            SET_ERR(rt, SL_ERR_INVALID_TOPIC_EXCEPTION, "%s is reserved for the broker's internal topic.",
+                    SL_AUDIT_TOPIC_NAME);
+            continue;
         }
         int32_t partitions = qt->num_partitions;
         int16_t rf = qt->replication_factor;
@@ -363,6 +379,11 @@ int sl_api_delete_topics(struct sl_req *req)
             SET_ERR(rt, sl_api_audit_refusal(req), SL_API_AUDIT_REFUSED_MSG);
             continue;
         }
+        if (sl_topic_internal(name)) {
+            SET_ERR(rt, SL_ERR_INVALID_TOPIC_EXCEPTION, SL_INTERNAL_TOPIC_MSG);
+            audit_refused_internal(req, "topic.delete", name, SL_ACL_OP_DELETE);
+            continue;
+        }
         if (!b->cfg->delete_topic_enable) {
             if (ver >= 3)
                 SET_ERR(rt, SL_ERR_TOPIC_DELETION_DISABLED, "Topic deletion is disabled.");
@@ -433,6 +454,12 @@ int sl_api_create_partitions(struct sl_req *req)
             SET_ERR(rt, sl_api_audit_refusal(req), SL_API_AUDIT_REFUSED_MSG);
             continue;
         }
+        if (sl_topic_internal(qt->name)) {
+            SET_ERR(rt, SL_ERR_INVALID_TOPIC_EXCEPTION, SL_INTERNAL_TOPIC_MSG);
+            if (!body->validate_only)
+                audit_refused_internal(req, "partitions.create", qt->name, SL_ACL_OP_ALTER);
+            continue;
+        }
         sl_err_t rc = sl_registry_add_partitions(b, qt->name, qt->count, body->validate_only, msgbuf,
                                                  sizeof(msgbuf));
         if (rc != SL_ERR_NONE) {
@@ -485,6 +512,11 @@ int sl_api_delete_records(struct sl_req *req)
             }
             if (!sl_api_audit_ready()) {
                 rp->error_code = sl_api_audit_refusal(req);
+                continue;
+            }
+            if (sl_topic_internal(qt->name)) {
+                rp->error_code = SL_ERR_INVALID_TOPIC_EXCEPTION;
+                audit_refused_internal(req, "records.delete", qt->name, SL_ACL_OP_DELETE);
                 continue;
             }
             int64_t low = -1;
