@@ -94,7 +94,35 @@ static void offsets_detail(struct sl_aj *j, const void *arg)
 
 /* One record per topic of the answer; a partition whose record cannot be
  * written is answered with the refusal. */
-#define AUDIT_OFFSETS(req, oa, topics, offsets_of)                                                     do {                                                                                                   for (int32_t i_ = 0; i_ < (topics).n; i_++) {                                                          int32_t n_ = (topics).a[i_].partitions.n > 0 ? (topics).a[i_].partitions.n : 0;                    int32_t *parts_ = sl_arena_alloc(&(req)->arena, sizeof(int32_t) * (size_t)(n_ + 1));               int16_t *errs_ = sl_arena_alloc(&(req)->arena, sizeof(int16_t) * (size_t)(n_ + 1));                int64_t *offs_ = sl_arena_alloc(&(req)->arena, sizeof(int64_t) * (size_t)(n_ + 1));                int16_t first_ = 0;                                                                                for (int32_t j_ = 0; j_ < n_; j_++) {                                                                  parts_[j_] = (topics).a[i_].partitions.a[j_].partition_index;                                      errs_[j_] = (topics).a[i_].partitions.a[j_].error_code;                                            offs_[j_] = offsets_of(req, i_, j_);                                                               if (!first_)                                                                                           first_ = errs_[j_];                                                                        }                                                                                                  struct offsets_detail d_ = {(topics).a[i_].name,                                                                               strcmp((oa)->type, "offsets.reset") == 0 ? offs_ : NULL,                                           parts_, errs_, n_};                                                    struct sl_audit_change ch_ = {.type = (oa)->type, .res_type = SL_ACL_RES_GROUP,                                                  SL_API_AUDIT_NAME((oa)->group),                                                                    .pattern = SL_ACL_PAT_LITERAL, .op = (oa)->op,                                                     .detail = offsets_detail, .detail_arg = &d_,                                                       .error = first_};                                                    if (sl_api_audit_change(req, &ch_) != first_) {                                                        for (int32_t j_ = 0; j_ < n_; j_++)                                                                    (topics).a[i_].partitions.a[j_].error_code = sl_api_audit_refusal(req);                    }                                                                                              }                                                                                              } while (0)
+#define AUDIT_OFFSETS(req, oa, topics, offsets_of)                                                 \
+    do {                                                                                           \
+        for (int32_t i_ = 0; i_ < (topics).n; i_++) {                                              \
+            int32_t n_ = (topics).a[i_].partitions.n > 0 ? (topics).a[i_].partitions.n : 0;        \
+            int32_t *parts_ = sl_arena_alloc(&(req)->arena, sizeof(int32_t) * (size_t)(n_ + 1));   \
+            int16_t *errs_ = sl_arena_alloc(&(req)->arena, sizeof(int16_t) * (size_t)(n_ + 1));    \
+            int64_t *offs_ = sl_arena_alloc(&(req)->arena, sizeof(int64_t) * (size_t)(n_ + 1));    \
+            int16_t first_ = 0;                                                                    \
+            for (int32_t j_ = 0; j_ < n_; j_++) {                                                  \
+                parts_[j_] = (topics).a[i_].partitions.a[j_].partition_index;                      \
+                errs_[j_] = (topics).a[i_].partitions.a[j_].error_code;                            \
+                offs_[j_] = offsets_of(req, i_, j_);                                               \
+                if (!first_)                                                                       \
+                    first_ = errs_[j_];                                                            \
+            }                                                                                      \
+            struct offsets_detail d_ = {(topics).a[i_].name,                                       \
+                                        strcmp((oa)->type, "offsets.reset") == 0 ? offs_ : NULL,   \
+                                        parts_, errs_, n_};                                        \
+            struct sl_audit_change ch_ = {.type = (oa)->type, .res_type = SL_ACL_RES_GROUP,        \
+                                          SL_API_AUDIT_NAME((oa)->group),                          \
+                                          .pattern = SL_ACL_PAT_LITERAL, .op = (oa)->op,           \
+                                          .detail = offsets_detail, .detail_arg = &d_,             \
+                                          .error = first_};                                        \
+            if (sl_api_audit_change(req, &ch_) != first_) {                                        \
+                for (int32_t j_ = 0; j_ < n_; j_++)                                                \
+                    (topics).a[i_].partitions.a[j_].error_code = sl_api_audit_refusal(req);        \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
 
 /* The offset the request committed for partition j of topic i (-1 when the
  * answer does not line up with the request). */
