@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/audit_change.h"
 #include "api/util.h"
 #include "core/logging.h"
 #include "meta/meta.h"
@@ -139,6 +140,30 @@ int sl_api_describe_acls(struct sl_req *req)
 
 /* ---- CreateAcls ---- */
 
+/* ---- audit ---- */
+
+static void acl_detail(struct sl_aj *j, const void *arg)
+{
+    const struct sl_acl *a = arg;
+    sl_aj_kcstr(j, "acl_principal", a->principal);
+    sl_aj_kcstr(j, "acl_host", a->host);
+    sl_aj_kcstr(j, "acl_operation", sl_acl_op_name(a->op));
+    sl_aj_kcstr(j, "acl_permission_type", sl_acl_perm_name(a->perm));
+}
+
+/* Records one ACL created or deleted (or the attempt) and returns the code
+ * to answer. */
+static int16_t audit_acl(struct sl_req *req, const char *type, const struct sl_acl *a,
+                         int16_t code, sl_str_t msg)
+{
+    struct sl_audit_change ch = {
+        .type = type, .res_type = a->res, .name = a->name ? a->name : "",
+        .name_len = a->name ? strlen(a->name) : 0, .pattern = a->pattern, .op = SL_ACL_OP_ALTER,
+        .detail = acl_detail, .detail_arg = a, .error = code,
+        .message = code && msg.len > 0 ? sl_api_cstr(req, msg) : NULL};
+    return sl_api_audit_change(req, &ch);
+}
+
 int sl_api_create_acls(struct sl_req *req)
 {
     struct CreateAclsRequest *body = req->body;
@@ -156,6 +181,11 @@ int sl_api_create_acls(struct sl_req *req)
         if (!allowed) {
             res->error_code = SL_ERR_CLUSTER_AUTHORIZATION_FAILED;
             res->error_message = sl_api_str(req, DENIED);
+            continue;
+        }
+        if (!sl_api_audit_ready()) {
+            res->error_code = sl_api_audit_refusal(req);
+            res->error_message = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
             continue;
         }
         struct CreateAclsRequest_AclCreation *c = &body->creations.a[i];
@@ -176,6 +206,11 @@ int sl_api_create_acls(struct sl_req *req)
         if (why) {
             res->error_code = SL_ERR_INVALID_REQUEST;
             res->error_message = sl_api_str(req, why);
+            if (audit_acl(req, "acl.create", &a, res->error_code, res->error_message) !=
+                res->error_code) {
+                res->error_code = sl_api_audit_refusal(req);
+                res->error_message = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
+            }
             continue;
         }
         slot[n_valid] = i;
@@ -197,6 +232,11 @@ int sl_api_create_acls(struct sl_req *req)
             const char *msg = NULL;
             res->error_code = store_error(rc, &msg);
             res->error_message = sl_api_str(req, msg);
+        }
+        if (audit_acl(req, "acl.create", &valid[k], res->error_code, res->error_message) !=
+            res->error_code) {
+            res->error_code = sl_api_audit_refusal(req);
+            res->error_message = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
         }
     }
     return SL_HANDLER_DONE;
@@ -246,6 +286,11 @@ int sl_api_delete_acls(struct sl_req *req)
             fr->error_message = sl_api_str(req, DENIED);
             continue;
         }
+        if (!sl_api_audit_ready()) {
+            fr->error_code = sl_api_audit_refusal(req);
+            fr->error_message = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
+            continue;
+        }
         struct DeleteAclsRequest_DeleteAclsFilter *q = &body->filters.a[i];
         struct sl_acl_filter f = {
             .res = q->resource_type_filter,
@@ -279,10 +324,28 @@ int sl_api_delete_acls(struct sl_req *req)
             fr->error_code = SL_ERR_NONE;
             fr->error_message = SL_STR_NULL;
             fill_matching(req, fr, &del[k]);
+            /* One record per ACL deleted (a filter that matched none
+             * changed nothing). */
+            bool refused = false;
+            for (int m = 0; m < del[k].n; m++)
+                refused |= audit_acl(req, "acl.delete", &del[k].acls[m], 0, SL_STR_NULL) != 0;
+            if (refused) {
+                fr->error_code = sl_api_audit_refusal(req);
+                fr->error_message = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
+                fr->matching_acls.n = 0;
+            }
         } else {
             const char *msg = NULL;
             fr->error_code = store_error(rc, &msg);
             fr->error_message = sl_api_str(req, msg);
+            struct sl_acl fa = {.res = valid[k].res, .pattern = valid[k].pattern,
+                                .op = valid[k].op, .perm = valid[k].perm,
+                                .name = (char *)valid[k].name,
+                                .principal = (char *)valid[k].principal,
+                                .host = (char *)valid[k].host};
+            if (audit_acl(req, "acl.delete", &fa, fr->error_code, fr->error_message) !=
+                fr->error_code)
+                fr->error_code = sl_api_audit_refusal(req);
         }
         sl_meta_acl_list_clear(&del[k]);
     }

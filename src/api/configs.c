@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/audit_change.h"
 #include "api/util.h"
 #include "config/topic_config.h"
 #include "protocol/dispatch.h"
@@ -308,9 +309,16 @@ static void load_topic_kv(struct sl_req *req, const struct sl_topic *t, struct k
 }
 
 /* Only topics can be changed at run time: answers INVALID_REQUEST for any
- * other resource type (with Kafka's hint for the broker). */
-static bool topic_resource(struct sl_req *req, int8_t type, int16_t *code, sl_str_t *msg)
+ * other resource type (with Kafka's hint for the broker), and
+ * INVALID_TOPIC_EXCEPTION for an internal topic. */
+static bool topic_resource(struct sl_req *req, int8_t type, sl_str_t name, int16_t *code,
+                           sl_str_t *msg)
 {
+    if (type == RES_TOPIC && sl_topic_internal(name)) {
+        *code = SL_ERR_INVALID_TOPIC_EXCEPTION;
+        *msg = sl_api_str(req, SL_INTERNAL_TOPIC_MSG);
+        return false;
+    }
     if (type == RES_TOPIC)
         return true;
     *code = SL_ERR_INVALID_REQUEST;
@@ -332,6 +340,71 @@ static int16_t commit_topic(struct sl_req *req, sl_str_t name, struct kvset *s, 
     return (int16_t)rc;
 }
 
+/* ---- audit ---- */
+
+static void alter_detail(struct sl_aj *j, const void *arg)
+{
+    const struct AlterConfigsRequest_AlterConfigsResource *q = arg;
+    sl_aj_kbool(j, "incremental", false);
+    sl_aj_key(j, "configs");
+    sl_aj_obj_begin(j);
+    for (int32_t c = 0; c < q->configs.n; c++)
+        sl_api_audit_config(j, q->configs.a[c].name.p, (size_t)q->configs.a[c].name.len,
+                            q->configs.a[c].value.p, q->configs.a[c].value.len);
+    sl_aj_obj_end(j);
+}
+
+static void incremental_detail(struct sl_aj *j, const void *arg)
+{
+    static const char *const ops[] = {"SET", "DELETE", "APPEND", "SUBTRACT"};
+    const struct IncrementalAlterConfigsRequest_AlterConfigsResource *q = arg;
+    sl_aj_kbool(j, "incremental", true);
+    sl_aj_key(j, "configs");
+    sl_aj_obj_begin(j);
+    for (int32_t c = 0; c < q->configs.n; c++) {
+        const struct IncrementalAlterConfigsRequest_AlterableConfig *ac = &q->configs.a[c];
+        sl_api_audit_config(j, ac->name.p, (size_t)ac->name.len, ac->value.p,
+                            ac->config_operation == OP_DELETE ? -1 : ac->value.len);
+    }
+    sl_aj_obj_end(j);
+    sl_aj_key(j, "operations");
+    sl_aj_obj_begin(j);
+    for (int32_t c = 0; c < q->configs.n; c++) {
+        const struct IncrementalAlterConfigsRequest_AlterableConfig *ac = &q->configs.a[c];
+        int8_t op = ac->config_operation;
+        sl_aj_key_str(j, ac->name.p, (size_t)(ac->name.len > 0 ? ac->name.len : 0));
+        sl_aj_cstr(j, op >= 0 && op <= 3 ? ops[op] : "UNKNOWN");
+    }
+    sl_aj_obj_end(j);
+}
+
+/* Records the outcome of a topic's configuration change (r->error_code)
+ * and answers the refusal instead if the record cannot be written. */
+static void audit_alter(struct sl_req *req, sl_str_t name, void (*detail)(struct sl_aj *, const void *),
+                        const void *arg, int16_t *code, sl_str_t *msg)
+{
+    struct sl_audit_change ch = {
+        .type = "config.alter", .res_type = SL_ACL_RES_TOPIC, SL_API_AUDIT_NAME(name),
+        .pattern = SL_ACL_PAT_LITERAL, .op = SL_ACL_OP_ALTER_CONFIGS, .detail = detail,
+        .detail_arg = arg, .error = *code,
+        .message = *code && msg->len > 0 ? sl_api_cstr(req, *msg) : NULL};
+    int16_t err = sl_api_audit_change(req, &ch);
+    if (err != *code) {
+        *code = err;
+        *msg = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
+    }
+}
+
+/* Under policy reject with the audit log down: refuse before changing. */
+static bool audit_refused(struct sl_req *req, bool validate_only, int16_t *code, sl_str_t *msg)
+{
+    if (validate_only || sl_api_audit_ready())
+        return false;
+    *code = sl_api_audit_refusal(req);
+    *msg = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
+    return true;
+}
+
 int sl_api_alter_configs(struct sl_req *req)
 {
     struct AlterConfigsRequest *body = req->body;
@@ -347,7 +420,9 @@ int sl_api_alter_configs(struct sl_req *req)
         if (!config_allowed(req, q->resource_type, q->resource_name, SL_ACL_OP_ALTER_CONFIGS,
                             &r->error_code, &r->error_message))
             continue;
-        if (!topic_resource(req, q->resource_type, &r->error_code, &r->error_message))
+        if (!topic_resource(req, q->resource_type, q->resource_name, &r->error_code, &r->error_message))
+            continue;
+        if (audit_refused(req, body->validate_only, &r->error_code, &r->error_message))
             continue;
         struct kvset s = {0};
         bool bad = false;
@@ -365,6 +440,8 @@ int sl_api_alter_configs(struct sl_req *req)
         }
         if (!bad)
             r->error_code = commit_topic(req, q->resource_name, &s, body->validate_only, &r->error_message);
+        if (!body->validate_only)
+            audit_alter(req, q->resource_name, alter_detail, q, &r->error_code, &r->error_message);
     }
     return SL_HANDLER_DONE;
 }
@@ -385,7 +462,9 @@ int sl_api_incremental_alter_configs(struct sl_req *req)
         if (!config_allowed(req, q->resource_type, q->resource_name, SL_ACL_OP_ALTER_CONFIGS,
                             &r->error_code, &r->error_message))
             continue;
-        if (!topic_resource(req, q->resource_type, &r->error_code, &r->error_message))
+        if (!topic_resource(req, q->resource_type, q->resource_name, &r->error_code, &r->error_message))
+            continue;
+        if (audit_refused(req, body->validate_only, &r->error_code, &r->error_message))
             continue;
         struct sl_topic *t = sl_registry_get(req->broker, q->resource_name);
         if (!t) {
@@ -447,6 +526,9 @@ int sl_api_incremental_alter_configs(struct sl_req *req)
         }
         if (!bad)
             r->error_code = commit_topic(req, q->resource_name, &s, body->validate_only, &r->error_message);
+        if (!body->validate_only)
+            audit_alter(req, q->resource_name, incremental_detail, q, &r->error_code,
+                        &r->error_message);
     }
     return SL_HANDLER_DONE;
 }

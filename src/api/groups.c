@@ -22,6 +22,7 @@
  * principal may describe, and never fails for it.
  */
 #include "api/api.h"
+#include "api/audit_change.h"
 #include "api/util.h"
 #include "group/coordinator.h"
 #include "protocol/dispatch.h"
@@ -200,6 +201,24 @@ int sl_api_describe_groups(struct sl_req *req)
                                    want_ops ? (void *)1 : NULL);
 }
 
+/* DeleteGroups: one audit record per group the principal may delete, with
+ * the coordinator's outcome (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, ...);
+ * denied groups are recorded as denials by the authorizer. */
+static void delete_post(struct sl_req *req, void *arg)
+{
+    const bool *allowed = arg;
+    struct DeleteGroupsResponse *r = req->resp;
+    for (int32_t i = 0; i < r->results.n; i++) {
+        struct DeleteGroupsResponse_DeletableGroupResult *g = &r->results.a[i];
+        if (!allowed[i])
+            continue;
+        struct sl_audit_change ch = {.type = "group.delete", .res_type = SL_ACL_RES_GROUP,
+                                     SL_API_AUDIT_NAME(g->group_id), .pattern = SL_ACL_PAT_LITERAL,
+                                     .op = SL_ACL_OP_DELETE, .error = g->error_code};
+        g->error_code = sl_api_audit_change(req, &ch);
+    }
+}
+
 /* DeleteGroups: DELETE per group, decided here, answered in order by the
  * coordinator with the others. */
 int sl_api_delete_groups(struct sl_req *req)
@@ -209,9 +228,16 @@ int sl_api_delete_groups(struct sl_req *req)
     int32_t n = body->groups_names.n > 0 ? body->groups_names.n : 0;
     op->n_pre = n;
     op->pre_err = sl_gmem_alloc(&op->mem, sizeof(*op->pre_err) * (size_t)(n > 0 ? n : 1));
-    for (int32_t i = 0; i < n; i++)
-        op->pre_err[i] = sl_authz(req, SL_ACL_OP_DELETE, SL_ACL_RES_GROUP, body->groups_names.a[i])
-                             ? SL_ERR_NONE
-                             : SL_ERR_GROUP_AUTHORIZATION_FAILED;
-    return sl_group_op_submit(req, op);
+    bool ready = sl_api_audit_ready();
+    bool *allowed = sl_arena_alloc(&req->arena, (size_t)(n > 0 ? n : 1));
+    for (int32_t i = 0; i < n; i++) {
+        bool ok = sl_authz(req, SL_ACL_OP_DELETE, SL_ACL_RES_GROUP, body->groups_names.a[i]);
+        op->pre_err[i] = !ok ? SL_ERR_GROUP_AUTHORIZATION_FAILED
+                         : !ready ? sl_api_audit_refusal(req)
+                                  : SL_ERR_NONE;
+        allowed[i] = ok && ready;
+    }
+    if (!sl_audit_enabled())
+        return sl_group_op_submit(req, op);
+    return sl_group_op_submit_then(req, op, delete_post, allowed);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/audit_change.h"
 #include "api/util.h"
 #include "config/config.h"
 #include "net/conn.h"
@@ -54,7 +55,7 @@ static void fill_topic(struct sl_req *req, struct MetadataResponse_MetadataRespo
     rt->error_code = SL_ERR_NONE;
     rt->name = sl_api_str(req, t->name);
     rt->topic_id = t->id;
-    rt->is_internal = false;
+    rt->is_internal = sl_topic_internal_c(t->name);
     SL_ARR(req, rt->partitions, t->n_parts, sl_desc_MetadataResponse_MetadataResponsePartition);
     for (int32_t p = 0; p < t->n_parts; p++) {
         struct MetadataResponse_MetadataResponsePartition *rp = &rt->partitions.a[p];
@@ -68,6 +69,13 @@ static void fill_topic(struct sl_req *req, struct MetadataResponse_MetadataRespo
         rp->isr_nodes.a[0] = node;
         rp->offline_replicas.n = 0;
     }
+}
+
+/* An auto-created topic's audit detail: the broker's defaults applied. */
+static void auto_detail(struct sl_aj *j, const void *arg)
+{
+    sl_aj_kbool(j, "auto_created", true);
+    sl_aj_ki64(j, "num_partitions", *(const int32_t *)arg);
 }
 
 int sl_api_metadata(struct sl_req *req)
@@ -141,7 +149,7 @@ int sl_api_metadata(struct sl_req *req)
                     rt->error_code = SL_ERR_INVALID_TOPIC_EXCEPTION;
                     continue;
                 }
-                if (!auto_create) {
+                if (!auto_create || sl_topic_internal(qt->name)) {
                     rt->error_code = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                     continue;
                 }
@@ -155,8 +163,26 @@ int sl_api_metadata(struct sl_req *req)
                     rt->error_code = SL_ERR_TOPIC_AUTHORIZATION_FAILED;
                     continue;
                 }
+                if (!sl_api_audit_ready()) {
+                    rt->error_code = sl_api_audit_refusal(req);
+                    continue;
+                }
                 char msg[256];
                 sl_err_t rc = sl_registry_create(b, qt->name, -1, NULL, 0, false, &t, msg, sizeof(msg));
+                if (rc != SL_ERR_TOPIC_ALREADY_EXISTS) {
+                    struct sl_audit_change ch = {
+                        .type = "topic.create", .res_type = SL_ACL_RES_TOPIC,
+                        SL_API_AUDIT_NAME(rt->name), .pattern = SL_ACL_PAT_LITERAL,
+                        .op = SL_ACL_OP_CREATE, .detail = auto_detail,
+                        .detail_arg = &b->cfg->num_partitions, .error = rc,
+                        .message = rc != SL_ERR_NONE ? msg : NULL};
+                    int16_t err = sl_api_audit_change(req, &ch);
+                    if (err != (int16_t)rc) {
+                        sl_topic_unref(t);
+                        rt->error_code = err;
+                        continue;
+                    }
+                }
                 if (rc == SL_ERR_TOPIC_ALREADY_EXISTS) /* lost a race: fine */
                     t = sl_registry_get(b, qt->name);
                 else if (rc != SL_ERR_NONE) {

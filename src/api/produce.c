@@ -189,6 +189,8 @@ int sl_api_produce(struct sl_req *req)
                 err = SL_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
             else if (denied)
                 err = SL_ERR_TOPIC_AUTHORIZATION_FAILED;
+            else if (sl_topic_internal(td->name))
+                err = SL_ERR_INVALID_TOPIC_EXCEPTION; /* Kafka: "Cannot append to internal topic" */
             else if (!t || pd->index < 0 || pd->index >= t->n_parts)
                 err = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             else if (bad_acks)

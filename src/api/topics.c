@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/audit_change.h"
 #include "api/util.h"
 #include "config/topic_config.h"
 #include "protocol/dispatch.h"
@@ -102,6 +103,65 @@ static void collect_cfg(void *arg, const char *name, const char *value, int sour
     c->is_sensitive = sensitive;
 }
 
+/* ---- audit details ---- */
+
+static void create_detail(struct sl_aj *j, const void *arg)
+{
+    const struct CreateTopicsRequest_CreatableTopic *qt = arg;
+    sl_aj_ki64(j, "num_partitions", qt->assignments.n > 0 ? qt->assignments.n : qt->num_partitions);
+    sl_aj_ki64(j, "replication_factor", qt->assignments.n > 0 ? 1 : qt->replication_factor);
+    sl_aj_key(j, "configs");
+    sl_aj_obj_begin(j);
+    for (int32_t c = 0; c < qt->configs.n; c++)
+        sl_api_audit_config(j, qt->configs.a[c].name.p, (size_t)qt->configs.a[c].name.len,
+                            qt->configs.a[c].value.p, qt->configs.a[c].value.len);
+    sl_aj_obj_end(j);
+}
+
+static void partitions_detail(struct sl_aj *j, const void *arg)
+{
+    const struct CreatePartitionsRequest_CreatePartitionsTopic *qt = arg;
+    sl_aj_ki64(j, "new_partition_count", qt->count);
+}
+
+struct records_detail {
+    int32_t partition;
+    int64_t offset;
+    int64_t low_watermark;
+};
+
+static void records_detail(struct sl_aj *j, const void *arg)
+{
+    const struct records_detail *d = arg;
+    sl_aj_ki64(j, "partition", d->partition);
+    sl_aj_ki64(j, "offset", d->offset);
+    sl_aj_ki64(j, "low_watermark", d->low_watermark);
+}
+
+static void delete_detail(struct sl_aj *j, const void *arg)
+{
+    const sl_uuid_t *u = arg;
+    char id[40];
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        id[2 * i] = hex[u->b[i] >> 4];
+        id[2 * i + 1] = hex[u->b[i] & 15];
+    }
+    id[32] = '\0';
+    sl_aj_kcstr(j, "topic_id", id);
+}
+
+/* A client tried to change an internal topic: refused, and recorded as a
+ * failed change (it is worth knowing who tried). */
+static void audit_refused_internal(struct sl_req *req, const char *type, sl_str_t name, int op)
+{
+    struct sl_audit_change ch = {.type = type, .res_type = SL_ACL_RES_TOPIC, SL_API_AUDIT_NAME(name),
+                                 .pattern = SL_ACL_PAT_LITERAL, .op = op,
+                                 .error = SL_ERR_INVALID_TOPIC_EXCEPTION,
+                                 .message = SL_INTERNAL_TOPIC_MSG};
+    sl_api_audit_change(req, &ch);
+}
+
 static void count_cfg(void *arg, const char *name, const char *value, int source, bool sensitive,
                       bool read_only, int type, const char *doc)
 {
@@ -117,6 +177,8 @@ int sl_api_create_topics(struct sl_req *req)
     int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
     SL_ARR(req, resp->topics, nt, sl_desc_CreateTopicsResponse_CreatableTopicResult);
     int32_t out = 0;
+    /* The request topic of each result to record (-1: not recorded). */
+    int32_t *audit_of = sl_arena_alloc(&req->arena, sizeof(int32_t) * (size_t)(nt ? nt : 1));
     /* CREATE on the cluster covers every topic; else CREATE on each. */
     bool may_create_any =
         nt > 0 && sl_authz_quiet(req, SL_ACL_OP_CREATE, SL_ACL_RES_CLUSTER,
@@ -125,6 +187,7 @@ int sl_api_create_topics(struct sl_req *req)
         struct CreateTopicsRequest_CreatableTopic *qt = &body->topics.a[i];
         if (REPEATS_EARLIER(body->topics, i))
             continue;
+        audit_of[out] = -1;
         struct CreateTopicsResponse_CreatableTopicResult *rt = &resp->topics.a[out++];
         rt->name = qt->name;
         rt->error_message = SL_STR_NULL;
@@ -136,6 +199,18 @@ int sl_api_create_topics(struct sl_req *req)
         }
         if (!may_create_any && !sl_authz(req, SL_ACL_OP_CREATE, SL_ACL_RES_TOPIC, qt->name)) {
             SET_ERR(rt, SL_ERR_TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
+            continue;
+        }
+        if (!body->validate_only) {
+            if (!sl_api_audit_ready()) {
+                SET_ERR(rt, sl_api_audit_refusal(req), SL_API_AUDIT_REFUSED_MSG);
+                continue;
+            }
+            audit_of[out - 1] = i;
+        }
+        if (sl_topic_internal(qt->name)) {
+            SET_ERR(rt, SL_ERR_INVALID_TOPIC_EXCEPTION, "%s is reserved for the broker's internal topic.",
+                    SL_AUDIT_TOPIC_NAME);
             continue;
         }
         int32_t partitions = qt->num_partitions;
@@ -222,6 +297,22 @@ int sl_api_create_topics(struct sl_req *req)
         sl_topic_unref(t);
     }
     resp->topics.n = out;
+    for (int32_t k = 0; k < out; k++) {
+        if (audit_of[k] < 0)
+            continue;
+        struct CreateTopicsResponse_CreatableTopicResult *rt = &resp->topics.a[k];
+        struct sl_audit_change ch = {
+            .type = "topic.create", .res_type = SL_ACL_RES_TOPIC, SL_API_AUDIT_NAME(rt->name),
+            .pattern = SL_ACL_PAT_LITERAL, .op = SL_ACL_OP_CREATE, .detail = create_detail,
+            .detail_arg = &body->topics.a[audit_of[k]], .error = rt->error_code,
+            .message = rt->error_message.len > 0 ? sl_api_cstr(req, rt->error_message) : NULL};
+        int16_t err = sl_api_audit_change(req, &ch);
+        if (err != rt->error_code) {
+            rt->error_code = err;
+            rt->error_message = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
+            rt->configs.n = -1;
+        }
+    }
     return SL_HANDLER_DONE;
 }
 
@@ -284,6 +375,15 @@ int sl_api_delete_topics(struct sl_req *req)
                 continue;
             }
         }
+        if (!sl_api_audit_ready()) {
+            SET_ERR(rt, sl_api_audit_refusal(req), SL_API_AUDIT_REFUSED_MSG);
+            continue;
+        }
+        if (sl_topic_internal(name)) {
+            SET_ERR(rt, SL_ERR_INVALID_TOPIC_EXCEPTION, SL_INTERNAL_TOPIC_MSG);
+            audit_refused_internal(req, "topic.delete", name, SL_ACL_OP_DELETE);
+            continue;
+        }
         if (!b->cfg->delete_topic_enable) {
             if (ver >= 3)
                 SET_ERR(rt, SL_ERR_TOPIC_DELETION_DISABLED, "Topic deletion is disabled.");
@@ -292,6 +392,9 @@ int sl_api_delete_topics(struct sl_req *req)
             continue;
         }
         struct sl_topic *t = sl_registry_get(b, name);
+        sl_uuid_t id = {{0}};
+        if (t)
+            id = t->id;
         if (t && ver >= 6)
             rt->topic_id = t->id;
         sl_topic_unref(t);
@@ -300,6 +403,14 @@ int sl_api_delete_topics(struct sl_req *req)
             rt->error_code = (int16_t)rc;
             rt->error_message = sl_api_str(req, msgbuf);
         }
+        struct sl_audit_change ch = {
+            .type = "topic.delete", .res_type = SL_ACL_RES_TOPIC, SL_API_AUDIT_NAME(name),
+            .pattern = SL_ACL_PAT_LITERAL, .op = SL_ACL_OP_DELETE, .detail = delete_detail,
+            .detail_arg = &id, .error = rt->error_code,
+            .message = rc != SL_ERR_NONE ? msgbuf : NULL};
+        int16_t err = sl_api_audit_change(req, &ch);
+        if (err != rt->error_code)
+            SET_ERR(rt, err, SL_API_AUDIT_REFUSED_MSG);
     }
     return SL_HANDLER_DONE;
 }
@@ -339,12 +450,31 @@ int sl_api_create_partitions(struct sl_req *req)
                 continue;
             }
         }
+        if (!body->validate_only && !sl_api_audit_ready()) {
+            SET_ERR(rt, sl_api_audit_refusal(req), SL_API_AUDIT_REFUSED_MSG);
+            continue;
+        }
+        if (sl_topic_internal(qt->name)) {
+            SET_ERR(rt, SL_ERR_INVALID_TOPIC_EXCEPTION, SL_INTERNAL_TOPIC_MSG);
+            if (!body->validate_only)
+                audit_refused_internal(req, "partitions.create", qt->name, SL_ACL_OP_ALTER);
+            continue;
+        }
         sl_err_t rc = sl_registry_add_partitions(b, qt->name, qt->count, body->validate_only, msgbuf,
                                                  sizeof(msgbuf));
         if (rc != SL_ERR_NONE) {
             rt->error_code = (int16_t)rc;
             rt->error_message = sl_api_str(req, msgbuf);
         }
+        if (body->validate_only)
+            continue;
+        struct sl_audit_change ch = {
+            .type = "partitions.create", .res_type = SL_ACL_RES_TOPIC, SL_API_AUDIT_NAME(qt->name),
+            .pattern = SL_ACL_PAT_LITERAL, .op = SL_ACL_OP_ALTER, .detail = partitions_detail,
+            .detail_arg = qt, .error = rt->error_code, .message = rc != SL_ERR_NONE ? msgbuf : NULL};
+        int16_t err = sl_api_audit_change(req, &ch);
+        if (err != rt->error_code)
+            SET_ERR(rt, err, SL_API_AUDIT_REFUSED_MSG);
     }
     resp->results.n = out;
     return SL_HANDLER_DONE;
@@ -380,10 +510,29 @@ int sl_api_delete_records(struct sl_req *req)
                 rp->error_code = SL_ERR_OFFSET_OUT_OF_RANGE;
                 continue;
             }
+            if (!sl_api_audit_ready()) {
+                rp->error_code = sl_api_audit_refusal(req);
+                continue;
+            }
+            if (sl_topic_internal(qt->name)) {
+                rp->error_code = SL_ERR_INVALID_TOPIC_EXCEPTION;
+                audit_refused_internal(req, "records.delete", qt->name, SL_ACL_OP_DELETE);
+                continue;
+            }
             int64_t low = -1;
             sl_err_t rc = sl_log_delete_records(log, off, &low);
             rp->error_code = (int16_t)(rc == SL_ERR_NONE ? 0 : (rc > 0 ? rc : SL_ERR_KAFKA_STORAGE_ERROR));
             rp->low_watermark = rc == SL_ERR_NONE ? low : -1;
+            struct records_detail d = {qp->partition_index, off, rp->low_watermark};
+            struct sl_audit_change ch = {
+                .type = "records.delete", .res_type = SL_ACL_RES_TOPIC, SL_API_AUDIT_NAME(qt->name),
+                .pattern = SL_ACL_PAT_LITERAL, .op = SL_ACL_OP_DELETE, .detail = records_detail,
+                .detail_arg = &d, .error = rp->error_code};
+            int16_t err = sl_api_audit_change(req, &ch);
+            if (err != rp->error_code) {
+                rp->error_code = err;
+                rp->low_watermark = -1;
+            }
         }
         sl_topic_unref(t);
     }

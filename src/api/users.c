@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/audit_change.h"
 #include "api/util.h"
 #include "config/config.h"
 #include "core/logging.h"
@@ -73,6 +74,22 @@ static void set_err(struct result *r, int16_t code, const char *msg)
     }
 }
 
+/* What an audit record says of a credential change: the mechanism and,
+ * for an upsertion, the iteration count; never the salt or the salted
+ * password. */
+struct cred_detail {
+    int mechanism;
+    int32_t iterations; /* -1: a deletion */
+};
+
+static void cred_detail(struct sl_aj *j, const void *arg)
+{
+    const struct cred_detail *d = arg;
+    sl_aj_kcstr(j, "mechanism", sl_scram_mech_name(d->mechanism));
+    if (d->iterations >= 0)
+        sl_aj_ki64(j, "iterations", d->iterations);
+}
+
 int sl_api_alter_user_scram_credentials(struct sl_req *req)
 {
     struct AlterUserScramCredentialsRequest *body = req->body;
@@ -92,6 +109,10 @@ int sl_api_alter_user_scram_credentials(struct sl_req *req)
         struct result *r = result_of(rs, &nr, name);
         if (!allowed) {
             set_err(r, SL_ERR_CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed.");
+            continue;
+        }
+        if (!sl_api_audit_ready()) {
+            set_err(r, sl_api_audit_refusal(req), SL_API_AUDIT_REFUSED_MSG);
             continue;
         }
         if (!name_ok(name)) {
@@ -159,6 +180,24 @@ int sl_api_alter_user_scram_credentials(struct sl_req *req)
                 sl_scram_mech_name(del ? body->deletions.a[i].mechanism
                                        : body->upsertions.a[i - nd].mechanism),
                 user, req->conn->principal, req->conn->peer);
+    }
+    /* Pass 3: a record per credential change attempted (failures too). */
+    for (int i = 0; allowed && i < nd + nu; i++) {
+        bool del = i < nd;
+        sl_str_t name = del ? body->deletions.a[i].name : body->upsertions.a[i - nd].name;
+        struct result *r = result_of(rs, &nr, name);
+        struct cred_detail d = {
+            del ? body->deletions.a[i].mechanism : body->upsertions.a[i - nd].mechanism,
+            del ? -1 : body->upsertions.a[i - nd].iterations};
+        struct sl_audit_change ch = {
+            .type = del ? "user.delete" : "user.alter", .res_type = SL_ACL_RES_USER,
+            SL_API_AUDIT_NAME(name), .pattern = SL_ACL_PAT_LITERAL, .op = SL_ACL_OP_ALTER,
+            .detail = cred_detail, .detail_arg = &d, .error = r->code, .message = r->msg};
+        int16_t err = sl_api_audit_change(req, &ch);
+        if (err != r->code) {
+            r->code = err;
+            r->msg = SL_API_AUDIT_REFUSED_MSG;
+        }
     }
     SL_ARR(req, resp->results, nr, sl_desc_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult);
     for (int i = 0; i < nr; i++) {

@@ -719,6 +719,15 @@ const struct sl_config_row sl_config__rows[] = {
             "connection of a request whose record was lost; log serves them and counts the lost "
             "events. Either way the broker logs the failure and the recovery once, and the first "
             "record after the recovery states the gap."},
+    {.name = "sluice.audit.topic.enable", .kind = SL_CFG_K_BOOL, .field = SL_CFG_F_BOOL,
+     FLD(audit_topic_enable), .def = "true", .flags = SL_CFG_IMMUTABLE,
+     .ktype = SL_CONFIG_TYPE_BOOLEAN, .group = G_AUDIT,
+     .doc = "Also produce every audit record, once it is durable in the audit files, to the "
+            "internal topic __sluice_audit (1 partition; key the event type, value the JSON "
+            "line), so that any Kafka client can consume the audit trail. Only super users may "
+            "read it unless ACLs grant READ (allow.everyone.if.no.acl.found does not apply to "
+            "it); no client may produce to it, delete it, delete its records or change it. The "
+            "files stay the proof (each value's sluicemac verifies against them)."},
     {.name = "sluice.audit.authz.level", .kind = SL_CFG_K_ENUM, .field = SL_CFG_F_STR,
      FLD(audit_authz_level), .def = "first", .values = audit_levels,
      .flags = SL_CFG_IMMUTABLE, .ktype = SL_CONFIG_TYPE_STRING, .group = G_AUDIT,

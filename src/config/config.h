@@ -143,6 +143,7 @@ struct sl_config {
     int64_t audit_retention_bytes;  /* sluice.audit.retention.bytes, -1: no limit */
     char *audit_failure_policy;     /* sluice.audit.failure.policy: reject | log */
     char *audit_authz_level;        /* sluice.audit.authz.level: none | first | all */
+    bool audit_topic_enable;        /* sluice.audit.topic.enable, true: copy to __sluice_audit */
 
     /* listener.name.<name>.KEY overrides, in the order set. */
     struct sl_listener_override *overrides;

@@ -39,6 +39,7 @@
 #include "storage/log.h"
 #include "storage/producer_state.h"
 #include "security/audit/audit.h"
+#include "security/audit/audit_topic.h"
 #include "security/authz/authorize.h"
 #include "security/authn/sasl_session.h"
 #include "tls/tls_server.h"
@@ -292,6 +293,8 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
         return -1;
     if (sl_registry_open(b, err, errlen) < 0)
         return -1;
+    if (sl_audit_topic_start(b, err, errlen) < 0)
+        return -1;
     if (sl_pid_alloc_open(cfg->data_dir, &b->pids, err, errlen) != SL_ERR_NONE)
         return -1;
     if (sl_flusher_start(&b->flusher) != SL_ERR_NONE) {
@@ -385,6 +388,7 @@ void sl_broker_stop(struct sl_broker *b)
         sl_flusher_stop(b->flusher);
     /* Seals the audit log; held responses complete through the loops. */
     sl_audit_stop();
+    sl_audit_topic_stop(); /* after the seal was copied, before the registry closes */
     /* Completions the flusher posted after the loops stopped. */
     for (int i = 0; i < b->n_loops; i++)
         sl_evloop_drain(b->loops[i]->el);

@@ -257,6 +257,17 @@ static struct sl_topic *uninstall(struct sl_registry *r, sl_str_t name)
 
 /* ---- validation ---- */
 
+bool sl_topic_internal(sl_str_t name)
+{
+    return name.len == (int32_t)(sizeof SL_AUDIT_TOPIC_NAME - 1) &&
+           memcmp(name.p, SL_AUDIT_TOPIC_NAME, sizeof SL_AUDIT_TOPIC_NAME - 1) == 0;
+}
+
+bool sl_topic_internal_c(const char *name)
+{
+    return name && strcmp(name, SL_AUDIT_TOPIC_NAME) == 0;
+}
+
 const char *sl_topic_name_invalid(sl_str_t name)
 {
     if (name.len <= 0)

@@ -52,6 +52,17 @@ void sl_registry_list_free(struct sl_topic **ts, int n);
  * or ".."). Returns NULL if valid, else the reason. */
 const char *sl_topic_name_invalid(sl_str_t name);
 
+/* Internal topics: written by the broker itself, never by a client.
+ * __sluice_audit holds the copy of the audit log (security/audit/
+ * audit_topic.h). A client may not create, delete, alter, add partitions
+ * to, produce to or delete records of an internal topic: Kafka's answer
+ * for internal topics, INVALID_TOPIC_EXCEPTION (SL_INTERNAL_TOPIC_MSG);
+ * Metadata marks it is_internal. */
+#define SL_AUDIT_TOPIC_NAME "__sluice_audit"
+#define SL_INTERNAL_TOPIC_MSG "Cannot change, delete or append to an internal topic."
+bool sl_topic_internal(sl_str_t name);
+bool sl_topic_internal_c(const char *name);
+
 /* Creates a topic (partitions -1 = num.partitions). On failure returns the
  * Kafka code with msg set (TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS,
  * INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, KAFKA_STORAGE_ERROR). With

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/audit_change.h"
 #include "security/audit/audit_json.h"
 #include "security/audit/audit_record.h"
 #include "test_help.h"
@@ -89,6 +90,8 @@ static void test_escape_truncates_long(void)
     CHECK(strcmp(out + SL_AJ_STR_MAX, "...") == 0);
 }
 
+static int parse(const char *s);
+
 static void test_builder(void)
 {
     struct sl_wbuf w;
@@ -114,6 +117,37 @@ static void test_builder(void)
     if (strcmp((char *)w.data, want) != 0)
         fprintf(stderr, "  got %s\n", (char *)w.data);
     CHECK(strcmp((char *)w.data, want) == 0);
+    sl_wbuf_destroy(&w);
+}
+
+/* The "configs" object of a change record: peer-chosen keys escaped,
+ * secrets hidden, deletions null; the whole object parses. */
+static void test_change_configs(void)
+{
+    struct sl_wbuf w;
+    sl_wbuf_init(&w);
+    struct sl_aj j;
+    sl_aj_init(&j, &w);
+    sl_aj_obj_begin(&j);
+    sl_aj_key(&j, "configs");
+    sl_aj_obj_begin(&j);
+    sl_api_audit_config(&j, "retention.ms", 12, "5000", 4);
+    sl_api_audit_config(&j, "ssl.keystore.password", 21, "hunter2", 7);
+    sl_api_audit_config(&j, "sasl.jaas.config", 16, "x required password=\"p\";", 24);
+    sl_api_audit_config(&j, "k\"e\ny", 5, "v", 1);
+    sl_api_audit_config(&j, "max.message.bytes", 17, NULL, -1);
+    sl_aj_obj_end(&j);
+    sl_aj_obj_end(&j);
+    sl_wbuf_put(&w, "", 1);
+    const char *got = (const char *)w.data;
+    const char *want = "{\"configs\":{\"retention.ms\":\"5000\",\"ssl.keystore.password\":\"[hidden]\","
+                       "\"sasl.jaas.config\":\"[hidden]\",\"k\\\"e\\ny\":\"v\","
+                       "\"max.message.bytes\":null}}";
+    if (strcmp(got, want) != 0)
+        fprintf(stderr, "  got  %s\n  want %s\n", got, want);
+    CHECK(strcmp(got, want) == 0);
+    CHECK(strstr(got, "hunter2") == NULL);
+    CHECK(parse(got) == 0);
     sl_wbuf_destroy(&w);
 }
 
@@ -280,6 +314,7 @@ int main(void)
     TEST_RUN(test_escape_every_byte_parses);
     TEST_RUN(test_escape_truncates_long);
     TEST_RUN(test_builder);
+    TEST_RUN(test_change_configs);
     TEST_RUN(test_parser_strict);
     TEST_RUN(test_parser_lookup);
     TEST_RUN(test_record_parse_and_mac);

@@ -115,6 +115,7 @@ static void test_defaults(void)
     CHECK_EQ_INT(c.audit_retention_bytes, -1);
     CHECK(strcmp(c.audit_failure_policy, "reject") == 0);
     CHECK(strcmp(c.audit_authz_level, "first") == 0);
+    CHECK(c.audit_topic_enable);
     CHECK(sl_config_origin(&c, "node.id") == NULL);
     sl_config_free(&c);
     sl_config_free(&c); /* idempotent */
@@ -244,6 +245,7 @@ static const char every_key[] =
     "sluice.audit.retention.bytes=1073741824\n"
     "sluice.audit.failure.policy=log\n"
     "sluice.audit.authz.level=all\n"
+    "sluice.audit.topic.enable=false\n"
     "sluice.encryption.enable=true\n"
     "sluice.keys.file=/etc/sluice/keyring\n"
     "sluice.keys.command=vault-keys --format sluice\n";
@@ -269,6 +271,7 @@ static void test_every_key(void)
     CHECK_EQ_INT(c.audit_retention_ms, -1);
     CHECK(strcmp(c.audit_failure_policy, "log") == 0);
     CHECK(strcmp(c.audit_authz_level, "all") == 0);
+    CHECK(!c.audit_topic_enable);
     CHECK_EQ_INT(c.n_listeners, 2);
     CHECK(strcmp(c.listeners[0].host, "0.0.0.0") == 0);
     CHECK(strcmp(c.listeners[1].name, "INTERNAL") == 0);

@@ -175,21 +175,39 @@ uint64_t sl_audit_authz(const struct sl_audit_ctx *ctx, int res_type, int patter
 struct sl_authz_event;
 void sl_audit_authz_hook(const struct sl_authz_event *ev);
 
-/* A change (for the handlers of the changing APIs): type is the change
- * ("topic.create", "topic.delete", "topic.alter", "partitions.create",
- * "config.alter", "acl.create", "acl.delete", "user.alter", "user.delete",
- * "group.delete", "offsets.delete", "records.delete"), recorded as
- * io.sluice.change.<type>; resource names the object ("topic:orders");
- * detail_json is a JSON object with what changed, or NULL; error is the
- * Kafka error code of the outcome (0: done).
+/* A change (for the handlers of the changing APIs; api/audit_change.h is
+ * their helper). type is the change ("topic.create", "topic.delete",
+ * "topic.alter", "partitions.create", "config.alter", "acl.create",
+ * "acl.delete", "user.alter", "user.delete", "group.delete",
+ * "offsets.delete", "offsets.reset", "records.delete"), recorded as
+ * io.sluice.change.<type> with subject "<RESOURCE TYPE>:<name>".
+ * res_type, pattern and op are Kafka's codes (ResourceType, PatternType,
+ * AclOperation: the operation that authorized the change); name is the
+ * resource name (any bytes, name_len long). detail, when not NULL, writes
+ * the members of the record's "detail" object (what changed: config keys
+ * and new values, counts, offsets; NEVER a sensitive value, password, salt
+ * or key). error is the Kafka error code of the outcome (0: done) and
+ * message its text (may be NULL).
  *
  * Contract: call sl_audit_available() before changing anything and refuse
  * when it is false (policy reject); emit after the change with the outcome;
  * ALWAYS hold the response on the returned sequence (sl_audit_hold_req). On
  * SL_AUDIT_SEQ_FAILED answer sl_audit_refusal_code(api key): the change was
  * made but its record may be lost, and the client must not see success. */
-uint64_t sl_audit_change(const struct sl_audit_ctx *ctx, const char *type, const char *resource,
-                         const char *detail_json, int error);
+struct sl_aj;
+struct sl_audit_change {
+    const char *type;
+    int res_type;
+    const char *name;
+    size_t name_len;
+    int pattern;
+    int op;
+    void (*detail)(struct sl_aj *j, const void *arg);
+    const void *detail_arg;
+    int error;
+    const char *message;
+};
+uint64_t sl_audit_change(const struct sl_audit_ctx *ctx, const struct sl_audit_change *ch);
 
 /* Connection events (conn.c, xprt_tls.c). */
 void sl_audit_conn_accepted(const struct sl_conn *c);
@@ -218,7 +236,9 @@ void sl_audit_reload(const char *what, const char *listener, bool ok, const char
 /* ---- holding a response (audit_hold.c) ---- */
 
 /* Makes req's response wait until seq is durable (keeps the highest seq
- * given). No-op for SL_AUDIT_SEQ_NONE and SL_AUDIT_SEQ_FAILED. The dispatcher
+ * given). No-op for SL_AUDIT_SEQ_NONE. SL_AUDIT_SEQ_FAILED (a denial whose
+ * record could not even be queued, policy reject) means the response is
+ * never sent: the connection is closed instead. The dispatcher
  * (and sl_req_complete for parked or waiting requests) applies the hold. If
  * the record cannot be made durable, under policy reject the connection is
  * closed instead of answering. Loop thread. */

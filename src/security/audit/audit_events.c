@@ -148,36 +148,38 @@ uint64_t sl_audit_authz(const struct sl_audit_ctx *ctx, int res_type, int patter
     return emit(SL_AUDIT_T_AUTHZ, subject, w);
 }
 
-uint64_t sl_audit_change(const struct sl_audit_ctx *ctx, const char *type, const char *resource,
-                         const char *detail_json, int error)
+uint64_t sl_audit_change(const struct sl_audit_ctx *ctx, const struct sl_audit_change *ch)
 {
     if (!sl_audit_enabled())
         return SL_AUDIT_SEQ_NONE;
     struct sl_wbuf *w = buf();
     struct sl_aj j;
+    const char *name = ch->name ? ch->name : "";
+    size_t name_len = ch->name ? ch->name_len : 0;
     sl_aj_init(&j, w);
     sl_aj_obj_begin(&j);
     ctx_members(&j, ctx);
-    sl_aj_kcstr(&j, "change", type);
-    sl_aj_kcstr(&j, "resource", resource);
-    sl_aj_kcstr(&j, "outcome", error == 0 ? "success" : "failure");
-    sl_aj_ki64(&j, "error_code", error);
-    if (detail_json) {
-        /* Only a well-formed object is embedded as is; anything else is
-         * recorded as a string. */
-        struct sl_aj_doc *doc = sl_xmalloc(sizeof *doc);
-        const char *why;
-        size_t at, n = strlen(detail_json);
-        if (sl_aj_parse(doc, detail_json, n, &why, &at) == 0 && doc->tok[0].type == SL_AJ_OBJECT)
-            sl_aj_kraw(&j, "detail", detail_json, n);
-        else
-            sl_aj_kstr(&j, "detail", detail_json, n);
-        free(doc);
+    sl_aj_kcstr(&j, "change", ch->type);
+    sl_aj_kcstr(&j, "resource_type", res_type_name(ch->res_type));
+    sl_aj_kstr(&j, "resource_name", name, name_len);
+    sl_aj_kcstr(&j, "pattern_type", pattern_name(ch->pattern));
+    sl_aj_kcstr(&j, "operation", op_name(ch->op));
+    sl_aj_kcstr(&j, "decision", "allow");
+    sl_aj_kcstr(&j, "outcome", ch->error == 0 ? "success" : "failure");
+    sl_aj_ki64(&j, "error_code", ch->error);
+    sl_aj_kcstr(&j, "error_message", ch->error ? ch->message : NULL);
+    if (ch->detail) {
+        sl_aj_key(&j, "detail");
+        sl_aj_obj_begin(&j);
+        ch->detail(&j, ch->detail_arg);
+        sl_aj_obj_end(&j);
     }
     sl_aj_obj_end(&j);
-    char t[96];
-    snprintf(t, sizeof t, "%s%s", SL_AUDIT_T_CHANGE_PREFIX, type ? type : "unknown");
-    return emit(t, resource, w);
+    char t[96], subject[300];
+    snprintf(t, sizeof t, "%s%s", SL_AUDIT_T_CHANGE_PREFIX, ch->type ? ch->type : "unknown");
+    snprintf(subject, sizeof subject, "%s:%.*s", res_type_name(ch->res_type),
+             (int)(name_len > 255 ? 255 : name_len), name);
+    return emit(t, subject, w);
 }
 
 /* ---- connections ---- */

@@ -51,8 +51,10 @@ static void hold_cb(void *arg, bool ok)
 
 void sl_audit_hold_req(struct sl_req *req, uint64_t seq)
 {
-    if (seq == SL_AUDIT_SEQ_NONE || seq == SL_AUDIT_SEQ_FAILED)
+    if (seq == SL_AUDIT_SEQ_NONE)
         return;
+    /* SL_AUDIT_SEQ_FAILED is the highest value: once set it stays, and
+     * hold_begin refuses the response (the record was never queued). */
     if (seq > req->audit_seq)
         req->audit_seq = seq;
 }
@@ -63,14 +65,17 @@ bool sl_audit_hold_begin(struct sl_req *req)
     if (seq == SL_AUDIT_SEQ_NONE)
         return false;
     req->audit_seq = SL_AUDIT_SEQ_NONE; /* one registration per hold */
-    if (seq <= sl_audit_durable_seq() && sl_audit_available())
+    if (seq != SL_AUDIT_SEQ_FAILED && seq <= sl_audit_durable_seq() && sl_audit_available())
         return false;
     struct hold *h = sl_arena_alloc(&req->arena, sizeof *h);
     h->req = req;
     h->el = req->conn->nl->el;
     h->ok = false;
     sl_req_async_begin(req);
-    sl_audit_wait(seq, hold_cb, h);
+    if (seq == SL_AUDIT_SEQ_FAILED)
+        hold_cb(h, false); /* the record was refused: the connection closes */
+    else
+        sl_audit_wait(seq, hold_cb, h);
     return true;
 }
 

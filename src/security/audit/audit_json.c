@@ -76,6 +76,15 @@ void sl_aj_key(struct sl_aj *j, const char *key)
     j->need_comma[j->depth] = false;
 }
 
+void sl_aj_key_str(struct sl_aj *j, const char *key, size_t n)
+{
+    before_value(j);
+    put(j, "\"", 1);
+    sl_aj_escape(j->w, key, n);
+    put(j, "\":", 2);
+    j->need_comma[j->depth] = false;
+}
+
 /* After a member's value the next member needs a comma. */
 static void after_member_value(struct sl_aj *j)
 {

@@ -45,6 +45,8 @@ void sl_aj_arr_begin(struct sl_aj *j);
 void sl_aj_arr_end(struct sl_aj *j);
 /* Writes "key": (key is trusted ASCII, not escaped). Then one value call. */
 void sl_aj_key(struct sl_aj *j, const char *key);
+/* The same for a key chosen by a peer (escaped like a string value). */
+void sl_aj_key_str(struct sl_aj *j, const char *key, size_t n);
 /* Values (a value inside an array also gets its comma). */
 void sl_aj_str(struct sl_aj *j, const char *s, size_t n); /* escaped, any bytes */
 void sl_aj_cstr(struct sl_aj *j, const char *s);          /* NULL writes null */

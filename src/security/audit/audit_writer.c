@@ -39,6 +39,7 @@
 #include "core/mem.h"
 #include "core/wbuf.h"
 #include "security/audit/audit.h"
+#include "security/audit/audit_topic.h"
 #include "security/audit/audit_json.h"
 #include "security/audit/audit_record.h"
 #include "security/audit/audit_types.h"
@@ -255,6 +256,8 @@ static int flush_out(void)
     }
     if (rc < 0)
         return rc;
+    /* Durable: the copy in __sluice_audit (this thread, never a network one). */
+    sl_audit_topic_copy((const char *)A.out.data, A.out.len);
     sl_wbuf_clear(&A.out);
     if (A.dropped_in_open > A.dropped_reported)
         A.dropped_reported = A.dropped_in_open;

@@ -17,6 +17,7 @@
 #include "protocol/request.h"
 #include "security/authz/super_users.h"
 #include "server/broker.h"
+#include "server/registry.h"
 
 /* A direct-mapped cache: a handful of resources per connection is the
  * common case (one producer, a few topics, one group). */
@@ -115,7 +116,10 @@ static bool decide(struct sl_req *req, int op, int res, const char *name, size_t
         *d = (struct sl_authz_decision){.allowed = true, .reason = SL_AUTHZ_SUPER, .acl = NULL};
     else
         sl_acl_decide(z->set, req->conn->principal, req->conn->peer_host, op, res, name, len,
-                      req->broker->cfg->allow_everyone_if_no_acl_found, d);
+                      req->broker->cfg->allow_everyone_if_no_acl_found &&
+                          !(res == SL_ACL_RES_TOPIC &&
+                            sl_topic_internal((sl_str_t){name, (int32_t)len})),
+                      d);
     if (len <= CACHE_NAME_MAX) {
         s->used = true;
         s->hash = h;
