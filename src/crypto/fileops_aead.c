@@ -693,12 +693,39 @@ static int ae_rename(const struct sl_fileops *ops, const char *from, const char 
     return a->lower->rename(a->lower, from, to);
 }
 
+/* Every file with a sealed header is shredded before it goes: segments,
+ * and the blobs of sl_file_replace_blob (producer state snapshots); shred
+ * leaves any other file alone. */
 static int ae_unlink(const struct sl_fileops *ops, const char *path)
 {
     const struct sl_fileops_aead *a = (const struct sl_fileops_aead *)ops;
-    if (sl_fileops_aead_sealed_path(path))
-        shred_or_warn(a, path);
+    shred_or_warn(a, path);
     return a->lower->unlink(a->lower, path);
+}
+
+/* Blobs (sl_file_replace_blob): the sealed-blob format of the metadata
+ * store, bound to the file's identity ("<topic>-<p>/<name>"), so a blob
+ * copied to another partition does not open. */
+static int ae_blob_seal(const struct sl_fileops *ops, const char *path, const uint8_t *in,
+                        size_t n, uint8_t **out, size_t *out_len)
+{
+    const struct sl_fileops_aead *a = (const struct sl_fileops_aead *)ops;
+    char ident[256];
+    size_t il;
+    identity(path, ident, sizeof(ident), &il);
+    return sl_sealed_blob_seal(a->kr, ident, in, n, out, out_len);
+}
+
+static int ae_blob_open(const struct sl_fileops *ops, const char *path, const uint8_t *in,
+                        size_t n, uint8_t **out, size_t *out_len)
+{
+    const struct sl_fileops_aead *a = (const struct sl_fileops_aead *)ops;
+    char ident[256];
+    size_t il;
+    identity(path, ident, sizeof(ident), &il);
+    if (!sl_sealed_is_sealed(in, n))
+        return -EPROTO;
+    return sl_sealed_blob_open(a->kr, ident, in, n, out, out_len);
 }
 
 static int ae_mkdir(const struct sl_fileops *ops, const char *path)
@@ -748,6 +775,8 @@ struct sl_fileops_aead *sl_fileops_aead_new(const struct sl_fileops *lower,
         .rmdir = ae_rmdir,
         .fsync_dir = ae_fsync_dir,
         .list_dir = ae_list_dir,
+        .blob_seal = ae_blob_seal,
+        .blob_open = ae_blob_open,
     };
     a->lower = lower;
     a->kr = kr;

@@ -6,7 +6,8 @@ keys checked at start.
     kcat and the Java console producer, a committed consumer-group offset, an offline user with a
     marker name and password; after a clean stop every byte of every file in the data directory is
     searched: no marker anywhere (segments, the consumer offsets log, the metadata store, producer
-    snapshots, indexes), no key material outside the keyring. After a restart every record is
+    snapshots, indexes), no key material outside the keyring; the producer state snapshots of an
+    idempotent producer are sealed blobs and open again at restart. After a restart every record is
     consumed again, byte for byte.
   * rotation: `sluice keys rotate`, new data, `sluice keys rewrap`, the old key version removed
     from the keyring: everything is consumed again, users included.
@@ -66,6 +67,18 @@ def frames(path: Path) -> list[tuple[int, int, int]]:
     return out
 
 
+def active_kek_version(path: Path) -> int:
+    """The KEK version of the valid key slot with the highest sequence number of a sealed file."""
+    hdr = path.read_bytes()[:FILE_HDR]
+    best = (0, 0)
+    for at in (16, 68):
+        seq, ver = struct.unpack(">II", hdr[at:at + 8])
+        (crc,) = struct.unpack(">I", hdr[at + 48:at + 52])
+        if seq and crc == k.crc32c(hdr[at:at + 48]) and seq > best[0]:
+            best = (seq, ver)
+    return best[1]
+
+
 def flip(path: Path, at: int) -> None:
     with open(path, "r+b") as f:
         f.seek(at)
@@ -123,7 +136,8 @@ def test_markers_never_on_disk_in_segments(broker, tmp_path):
     base = h.make_records(300, seed=19, partitions=2, text=True)
     conf = [h.Rec(r.key + b"KEYMARKER-cf", r.value + b"VALMARKER-confluent",
                   r.headers + (("hdr", b"HDRMARKER-cf"),), r.partition) for r in base[:100]]
-    h.produce_confluent(b.bootstrap, TOPIC, conf)
+    # Idempotent: the partitions get producer state, whose snapshots must be sealed too.
+    h.produce_confluent(b.bootstrap, TOPIC, conf, extra={"enable.idempotence": True})
     kc = [h.Rec(r.key, r.value + b"VALMARKER-kcat", h.KCAT_HEADERS, 0)
           for r in h.make_records(100, seed=20, text=True)]
     kc = [h.Rec(r.key.replace(b"\t", b"_"), r.value.replace(b"\t", b"_").replace(b"\n", b"_"),
@@ -185,9 +199,15 @@ def test_markers_never_on_disk_in_segments(broker, tmp_path):
     for part in (0, 1):
         for seg in seg_files(b.data_dir, TOPIC, part):
             frames(seg)  # every segment walks as sealed frames
+        # The idempotent producers' state: a sealed blob, no clear snapshot magic.
+        snap = (b.data_dir / "logs" / f"{TOPIC}-{part}" / "producer-state.snapshot").read_bytes()
+        assert snap[:8] == b"SLUICEAE" and b"SLPS" not in snap, f"partition {part}: clear snapshot"
 
     # Restart (recovery reads sealed files) and consume everything again.
+    before = len(b.log_text())
     b.start()
+    # The sealed snapshots opened (nothing was rebuilt for want of a usable one).
+    assert "producer state snapshot unusable" not in b.log_text()[before:]
     again = h.consume_confluent(b.bootstrap, TOPIC, 2, total)
     assert sorted((g.partition, g.offset, g.value) for g in again) == \
         sorted((g.partition, g.offset, g.value) for g in got)
@@ -381,18 +401,30 @@ def test_rotate_rewrap_retire(broker):
     b.start()
     produce_batches(b, 1, 3, b"v2")
     b.stop()
+    # A third version just before the rewrap: nothing has been written under it yet, so every
+    # sealed file (segments, offsets log, producer state snapshots) must be moved by rewrap.
+    r = h.sluice_cli("keys", "rotate", "--data-dir", str(b.data_dir))
+    assert b"added key version 3" in r.stdout, r.stdout
     r = h.sluice_cli("keys", "rewrap", "--data-dir", str(b.data_dir))
     assert b"rewrapped" in r.stdout and b"resealed the metadata store" in r.stdout, r.stdout
     # A second run has nothing left to do.
     r = h.sluice_cli("keys", "rewrap", "--data-dir", str(b.data_dir))
     assert b"rewrapped 0 file(s)" in r.stdout, r.stdout
-    # Retire version 1: only version 2 stays.
+    sealed = {str(p.relative_to(b.data_dir)): active_kek_version(p)
+              for p in b.data_dir.rglob("*") if p.is_file() and p.read_bytes()[:8] == b"SLUICEAE"}
+    assert any(r.endswith("producer-state.snapshot") for r in sealed), sealed
+    assert set(sealed.values()) == {3}, sealed
+    # Retire versions 1 and 2: only version 3 stays.
     lines = keyring.read_text().splitlines()
-    keyring.write_text("\n".join(ln for ln in lines if not ln.startswith("key 1 ")) + "\n")
+    keyring.write_text("\n".join(ln for ln in lines
+                                 if not ln.startswith(("key 1 ", "key 2 "))) + "\n")
     os.chmod(keyring, 0o600)
-    assert "key 1 " not in keyring.read_text() and "key 2 " in keyring.read_text()
+    assert "key 1 " not in keyring.read_text() and "key 2 " not in keyring.read_text()
     b._stopping = False
+    before = len(b.log_text())
     b.start()
+    # The producer state snapshots were rewrapped too: they open under version 3 alone.
+    assert "producer state snapshot unusable" not in b.log_text()[before:]
     with k.Conn(b.host, b.port, timeout=30) as c:
         got, hw = k.fetch_all(c, TOPIC, 0)
         assert hw == 15 and len(got) == 3
