@@ -453,3 +453,121 @@ def test_topic_deletion_shreds_keys(broker, tmp_path):
     # The data key existed only in the header's slots: both are zeroed.
     assert kept.read_bytes()[16:120] == bytes(104)
     assert "cannot destroy its data key" not in b.log_text()
+
+
+def _commit(b: h.Broker, group: str, offset: int) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": group,
+                  "enable.auto.commit": False})
+    try:
+        c.commit(offsets=[TopicPartition(TOPIC, 0, offset)], asynchronous=False)
+    finally:
+        c.close()
+
+
+def _committed(b: h.Broker, group: str):
+    """The committed offset of TOPIC-0 for group, or the KafkaError that stopped the lookup."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+    a = AdminClient({"bootstrap.servers": b.bootstrap})
+    f = a.list_consumer_group_offsets(
+        [ConsumerGroupTopicPartitions(group, [TopicPartition(TOPIC, 0)])], request_timeout=10)
+    try:
+        res = f[group].result(timeout=30)
+    except KafkaException as e:
+        return e.args[0]
+    return res.topic_partitions[0].offset
+
+
+def _find_coordinator_and_offset(b: h.Broker, group: str) -> tuple[int, int, int]:
+    """FindCoordinator v1 and OffsetFetch v2 on the wire: (FindCoordinator error, OffsetFetch error,
+    committed offset of TOPIC-0 or -1)."""
+    with k.Conn(b.host, b.port, timeout=30) as c:
+        r = c.call(10, 1, k.Writer().string(group).int8(0).getvalue(), None)
+        rd = k.Reader(r)
+        rd.int32()
+        fc_err = rd.int16()
+        body = k.Writer().string(group).array_len(1).string(TOPIC).array_len(1).int32(0)
+        rd = k.Reader(c.call(9, 2, body.getvalue(), None))
+        offset = -1
+        for _ in range(rd.int32()):
+            rd.string()
+            for _ in range(rd.int32()):
+                rd.int32()
+                offset = rd.int64()
+                rd.string(nullable=True)
+                rd.int16()
+        of_err = rd.int16()
+    return fc_err, of_err, offset
+
+
+def _offsets_log(b: h.Broker) -> Path:
+    (seg,) = sorted((b.data_dir / "internal" / "__consumer_offsets-0").glob("*.log"))
+    return seg
+
+
+def test_offsets_log_torn_tail_and_damage(broker):
+    b = broker
+    b.start()
+    h.create_topic(b.bootstrap, TOPIC, partitions=2)
+    produce_batches(b, 0, 2, b"g")
+    produce_batches(b, 1, 2, b"g")
+    for i in range(4):
+        _commit(b, "grp-%d" % i, 3 + i)
+    assert _committed(b, "grp-3") == 6
+    b.stop()
+    seg = _offsets_log(b)
+    good = seg.read_bytes()
+    fr = frames(seg)
+    assert len(fr) >= 4, fr
+
+    # 1. A torn tail (a crash mid-append): cut at start; every group is served.
+    end_l = fr[-1][2] + fr[-1][1]
+    hdr = struct.pack(">IIQ", 0x534C4652, 400, end_l) + os.urandom(12)
+    hdr += struct.pack(">I", k.crc32c(hdr))
+    with open(seg, "ab") as f:
+        f.write(hdr + os.urandom(100))
+    before = len(b.log_text())
+    b._stopping = False
+    b.start()
+    h.wait_for(lambda: "torn last frame" in b.log_text()[before:], 30, "the torn tail reported")
+    assert [_committed(b, "grp-%d" % i) for i in range(4)] == [3, 4, 5, 6]
+    b.stop()
+    assert seg.read_bytes() == good, "the torn tail was not cut exactly"
+
+    # 2. Damage in the middle (a flipped byte in the second frame, flushed data): nothing is cut,
+    #    the broker starts and says which file and where; group coordination is refused
+    #    (COORDINATOR_NOT_AVAILABLE: no offset from a log that cannot be read whole is served),
+    #    while every topic partition is produced to and fetched from as before.
+    ppos, n, lpos = fr[1]
+    flip(seg, ppos + FRAME_HDR + n // 2)
+    damaged = seg.read_bytes()
+    before = len(b.log_text())
+    b._stopping = False
+    b.start()
+    h.wait_for(lambda: "group coordination is refused" in b.log_text()[before:], 30,
+               "the coordinator reports the quarantined offsets log")
+    text = b.log_text()[before:]
+    assert f"{seg}: batch failed authentication at position {lpos} (offset 1)" in text, text[-3000:]
+    assert "__consumer_offsets-0: partition QUARANTINED" in text, text[-3000:]
+    # COORDINATOR_NOT_AVAILABLE (15) from FindCoordinator and from OffsetFetch, no offset.
+    assert _find_coordinator_and_offset(b, "grp-3") == (15, 15, -1)
+    # A real client gets no offset (it retries the coordinator lookup until its deadline).
+    err = _committed(b, "grp-3")
+    assert not isinstance(err, int), f"an offset was served from a damaged offsets log: {err}"
+    with k.Conn(b.host, b.port, timeout=30) as c:
+        for part in (0, 1):
+            p = c.produce_one(TOPIC, part, k.build_batch([k.Record(key=b"k", value=b"v")]), acks=-1)
+            assert p["error_code"] == k.NONE, p
+            got, hw = k.fetch_all(c, TOPIC, part)
+            assert hw == 11 and len(got) == 3
+    b.check_alive()
+    b.stop()
+    assert seg.read_bytes() == damaged, "the damaged offsets log was changed"
+    # Restoring the file serves the groups again.
+    seg.write_bytes(good)
+    b._stopping = False
+    b.start()
+    assert _find_coordinator_and_offset(b, "grp-3") == (0, 0, 6)
+    assert [_committed(b, "grp-%d" % i) for i in range(4)] == [3, 4, 5, 6]
