@@ -39,6 +39,7 @@
 #include "core/mem.h"
 #include "crypto/aead.h"
 #include "crypto/sealed_format.h"
+#include "storage/integrity.h"
 
 #define HDR_SIZE SL_SEALED_HDR_SIZE
 #define SLOT_OFF0 SL_SEALED_SLOT_OFF0
@@ -428,10 +429,20 @@ static void report_bad(struct aead_file *f, const struct frame *fr)
     bool first = f->bad_lpos != fr->lpos;
     f->bad_lpos = fr->lpos;
     pthread_mutex_unlock(&f->cmu);
-    if (first)
-        SL_ERROR("crypto", "%s: the batch at logical position %" PRId64 " (%u bytes) failed "
-                           "authentication: it is damaged or was tampered with; not serving it",
-                 f->path, fr->lpos, fr->len);
+    if (first) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "the batch at logical position %" PRId64 " (%u bytes) failed "
+                                   "authentication: it is damaged or was tampered with; not "
+                                   "serving it",
+                 fr->lpos, fr->len);
+        SL_ERROR("crypto", "%s: %s", f->path, msg);
+        sl_integrity_report(&(struct sl_integrity_event){
+            .kind = "batch_authentication_failed",
+            .path = f->path,
+            .position = fr->lpos,
+            .detail = msg,
+        });
+    }
 }
 
 /* Copies [from, from + n) of frame fr's plaintext to dst through the

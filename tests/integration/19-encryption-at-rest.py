@@ -32,6 +32,7 @@ import os
 import shutil
 import struct
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -85,6 +86,34 @@ def flip(path: Path, at: int) -> None:
         b = f.read(1)
         f.seek(at)
         f.write(bytes([b[0] ^ 0x40]))
+
+
+def audit_integrity(b: h.Broker) -> list[dict]:
+    """The data of every io.sluice.storage.integrity record in the audit log so far."""
+    import json
+    out = []
+    for f in sorted((b.data_dir / "audit").glob("audit-*.jsonl")):
+        for line in f.read_bytes().split(b"\n"):
+            if line:
+                r = json.loads(line)
+                if r["type"] == "io.sluice.storage.integrity":
+                    out.append(r["data"])
+    return out
+
+
+def wait_audited(b: h.Broker, what: str, path: Path, position: Optional[int] = None,
+                 since: int = 0) -> dict:
+    """Waits (with a deadline) for the integrity record of what on path (and position), among the
+    records after the first `since`."""
+    found: list[dict] = []
+
+    def seen() -> bool:
+        found[:] = [d for d in audit_integrity(b)[since:] if d.get("what") == what
+                    and d.get("path") == str(path)
+                    and (position is None or d.get("position") == position)]
+        return bool(found)
+    h.wait_for(seen, 30, f"an audit record {what} for {path}")
+    return found[0]
 
 
 def produce_batches(b: h.Broker, partition: int, n: int, tag: bytes) -> list[bytes]:
@@ -222,7 +251,7 @@ def test_tamper_live_flip(broker):
     (seg,) = seg_files(b.data_dir, TOPIC, 0)
     fr = frames(seg)
     assert len(fr) == 6
-    ppos, n, _ = fr[3]
+    ppos, n, bad_lpos = fr[3]
     flip(seg, ppos + FRAME_HDR + n // 2)
     with k.Conn(b.host, b.port, timeout=30) as c:
         # From 0: the three intact batches before the damaged one are served...
@@ -250,6 +279,10 @@ def test_tamper_live_flip(broker):
         cons.close()
     assert [m.offset() for m in got1] == list(range(30))
     assert "failed authentication" in b.log_text()
+    # Audited once (not once per fetch that reached it), naming the file and the position.
+    rec = wait_audited(b, "batch_authentication_failed", seg, bad_lpos)
+    assert "failed authentication" in rec["detail"], rec
+    assert len([d for d in audit_integrity(b) if d["what"] == "batch_authentication_failed"]) == 1
     b.check_alive()
 
 
@@ -257,11 +290,15 @@ def _restart_quarantined(b: h.Broker, needle: str) -> None:
     """Restart: the damaged partition 0 is quarantined (KAFKA_STORAGE_ERROR, reported), partition 1
     is served; nothing on disk is changed."""
     before = len(b.log_text())
+    audited = len(audit_integrity(b))
     b._stopping = False
     b.start()
     text = b.log_text()[before:]
     for n in (needle, "refusing to serve this partition", "QUARANTINED"):
         assert n in text, f"expected {n!r} in the broker log:\n{text[-3000:]}"
+    rec = wait_audited(b, "partition_quarantined", b.data_dir / "logs" / f"{TOPIC}-0",
+                       since=audited)
+    assert needle in rec["detail"] and "refusing to serve this partition" in rec["detail"], rec
     with k.Conn(b.host, b.port, timeout=30) as c:
         p = c.fetch_one(TOPIC, 0, 0)
         assert p["error_code"] == STORAGE_ERROR and not p["records"], p
@@ -551,6 +588,9 @@ def test_offsets_log_torn_tail_and_damage(broker):
     text = b.log_text()[before:]
     assert f"{seg}: batch failed authentication at position {lpos} (offset 1)" in text, text[-3000:]
     assert "__consumer_offsets-0: partition QUARANTINED" in text, text[-3000:]
+    rec = wait_audited(b, "partition_quarantined", seg.parent)
+    assert f"batch failed authentication at position {lpos} (offset 1)" in rec["detail"], rec
+    wait_audited(b, "batch_authentication_failed", seg, lpos)
     # COORDINATOR_NOT_AVAILABLE (15) from FindCoordinator and from OffsetFetch, no offset.
     assert _find_coordinator_and_offset(b, "grp-3") == (15, 15, -1)
     # A real client gets no offset (it retries the coordinator lookup until its deadline).
