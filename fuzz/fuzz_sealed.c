@@ -5,7 +5,8 @@
  * file holding the input, and the sealed-blob opener (sealed_format.c, the
  * metadata store). Inputs of odd length are also in a memfd whose fd the
  * in-memory layer hands out as its raw fd, so reads of runs of frames take
- * the layer's mmap path; even lengths take the pread path. The keyring is fixed (version 1, bytes 0x01..0x20), so
+ * the layer's mmap path; even lengths take the pread path. The keyring is
+ * fixed (version 1, bytes 0x01..0x20), so
  * the seeds in fuzz/corpus/sealed/ (real sealed segments and blobs made
  * with it) authenticate and mutations explore every failure path.
  *

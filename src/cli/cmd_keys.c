@@ -61,7 +61,8 @@ static bool rewrap_candidate(const char *path)
 {
     size_t n = strlen(path), sn = strlen(SL_PSTATE_SNAPSHOT_NAME);
     return sl_fileops_aead_sealed_path(path) ||
-           (n > sn && path[n - sn - 1] == '/' && strcmp(path + n - sn, SL_PSTATE_SNAPSHOT_NAME) == 0);
+           (n > sn && path[n - sn - 1] == '/' &&
+            strcmp(path + n - sn, SL_PSTATE_SNAPSHOT_NAME) == 0);
 }
 
 /* Rewraps every *.log and snapshot under dir (recursively). */

@@ -19,7 +19,8 @@
  *
  * Locking: `mu` (rwlock) guards the frame table and sizes: readers share
  * it, append and ftruncate take it exclusively for the table update only.
- * `wmu` serialises appends (the frame buffer). `cmu` guards the cache.
+ * `wmu` serialises appends (the frame buffer). `cmu` guards the cache,
+ * `mmu` the read mapping (replaced, never unmapped, while the file is open).
  */
 #include "crypto/fileops_aead.h"
 

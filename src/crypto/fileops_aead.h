@@ -6,7 +6,8 @@
  * batch by batch with AES-256-GCM, and passes every other file through
  * unchanged, except small files written whole through sl_file_replace_blob
  * (producer state snapshots), which blob_seal/blob_open seal as sealed
- * blobs (sealed_format.h) bound to their identity. docs/ENCRYPTION.md describes the formats; in short:
+ * blobs (sealed_format.h) bound to their identity. docs/ENCRYPTION.md
+ * describes the formats; in short:
  *
  *   physical file = file header (128 bytes) + frames
  *   file header   = "SLUICEAE", format 1, header size, and two key slots,
