@@ -60,8 +60,14 @@ def client_props(sec: str, pki: dict[str, Path]) -> dict[str, str]:
 def produce(bootstrap: str, props: dict, topic: str, n: int, acks: str, rate: int, raw: Raw, title: str) -> dict:
     argv = [str(h.KAFKA_BIN / "kafka-producer-perf-test.sh"), "--topic", topic, "--num-records", str(n),
             "--record-size", str(SIZE), "--throughput", str(rate), "--producer-props",
-            f"bootstrap.servers={bootstrap}", f"acks={acks}", "enable.idempotence=false",
-            *[f"{k}={v}" for k, v in props.items()]]
+            f"bootstrap.servers={bootstrap}", f"acks={acks}", "enable.idempotence=false"]
+    if any("=" in v for v in props.values()):
+        # --producer-props cannot hold a value with '=' (a JAAS line): use a file.
+        cfg = Path(props["ssl.truststore.location"]).parent / f"producer-{title.replace(' ', '_').replace(':', '')}.properties"
+        cfg.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+        argv += ["--producer.config", str(cfg)]
+    else:
+        argv += [f"{k}={v}" for k, v in props.items()]
     r, secs = run_timed(argv, timeout=900)
     raw.add(title, argv, r, secs)
     m = None
@@ -76,9 +82,15 @@ def consume_kcat(bootstrap: str, props: dict, topic: str, n: int, raw: Raw, titl
     x = []
     for k, v in props.items():
         if k == "security.protocol":
-            x += ["-X", "security.protocol=ssl"]
+            x += ["-X", f"security.protocol={v.lower()}"]
         elif k == "ssl.truststore.location":
             x += ["-X", f"ssl.ca.location={v}"]
+        elif k == "sasl.mechanism":
+            x += ["-X", f"sasl.mechanisms={v}"]
+        elif k == "sasl.jaas.config":
+            import re
+            for key in ("username", "password"):
+                x += ["-X", f"sasl.{key}=" + re.search(key + r'="([^"]*)"', v).group(1)]
     argv = ["kcat", "-C", "-b", bootstrap, *x, "-t", topic, "-p", "0", "-o", "beginning", "-e", "-q",
             "-c", str(n), "-f", "%o\n"]
     r, secs = run_timed(argv, timeout=600)

@@ -3,7 +3,10 @@
  * libFuzzer target for the sealed-file readers (src/crypto): the sealing
  * file layer's open-time walk and reads (fileops_aead.c) over an in-memory
  * file holding the input, and the sealed-blob opener (sealed_format.c, the
- * metadata store). The keyring is fixed (version 1, bytes 0x01..0x20), so
+ * metadata store). Inputs of odd length are also in a memfd whose fd the
+ * in-memory layer hands out as its raw fd, so reads of runs of frames take
+ * the layer's mmap path; even lengths take the pread path. The keyring is
+ * fixed (version 1, bytes 0x01..0x20), so
  * the seeds in fuzz/corpus/sealed/ (real sealed segments and blobs made
  * with it) authenticate and mutations explore every failure path.
  *
@@ -19,6 +22,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "core/logging.h"
 #include "core/mem.h"
@@ -29,6 +34,9 @@
 
 static const uint8_t *g_data;
 static size_t g_size;
+/* A memfd holding the input for inputs of odd length, so that reads of runs
+ * of frames take the layer's mmap path too (-1: the pread path). */
+static int g_fd = -1;
 
 struct mem_file {
     struct sl_file base;
@@ -80,7 +88,7 @@ static int m_size(struct sl_file *f, int64_t *size)
 
 static int m_raw(struct sl_file *f)
 {
-    return -1;
+    return g_fd;
 }
 
 static const struct sl_fileops mem_ops = {
@@ -89,7 +97,7 @@ static const struct sl_fileops mem_ops = {
     .raw_fd = m_raw,
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int one_input(const uint8_t *data, size_t size)
 {
     static struct sl_keyring kr;
     static struct sl_fileops_aead *layer;
@@ -147,4 +155,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(piece);
     sl_file_close(f);
     return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    g_fd = -1;
+    if (size % 2 == 1) {
+        g_fd = memfd_create("fuzz_sealed", MFD_CLOEXEC);
+        if (g_fd < 0 || write(g_fd, data, size) != (ssize_t)size)
+            abort();
+    }
+    int rc = one_input(data, size);
+    if (g_fd >= 0)
+        close(g_fd);
+    g_fd = -1;
+    return rc;
 }

@@ -38,12 +38,13 @@
 #include "server/broker.h"
 #include "sluice/err.h"
 
-/* The coordinator for a key type: this broker for groups. */
-static int16_t coordinator_error(int8_t key_type)
+/* The coordinator for a key type: this broker for groups, unless its
+ * offsets log is unusable (quarantined or failed). */
+static int16_t coordinator_error(const struct sl_broker *b, int8_t key_type)
 {
     switch (key_type) {
     case 0:
-        return SL_ERR_NONE;
+        return sl_group_coord_failed(b) ? SL_ERR_COORDINATOR_NOT_AVAILABLE : SL_ERR_NONE;
     case 1: /* transaction coordinator: not yet */
     case 2: /* share group coordinator: not yet */
         return SL_ERR_COORDINATOR_NOT_AVAILABLE;
@@ -55,7 +56,7 @@ static int16_t coordinator_error(int8_t key_type)
 /* DESCRIBE on the key's resource: the group, or the transactional id. */
 static int16_t key_error(struct sl_req *req, int8_t key_type, sl_str_t key)
 {
-    int16_t err = coordinator_error(key_type);
+    int16_t err = coordinator_error(req->broker, key_type);
     if (key_type == 0 && !sl_authz(req, SL_ACL_OP_DESCRIBE, SL_ACL_RES_GROUP, key))
         return SL_ERR_GROUP_AUTHORIZATION_FAILED;
     if (key_type == 1 && !sl_authz(req, SL_ACL_OP_DESCRIBE, SL_ACL_RES_TRANSACTIONAL_ID, key))
@@ -102,7 +103,7 @@ int sl_api_find_coordinator(struct sl_req *req)
     SL_ARR(req, resp->coordinators, n, sl_desc_FindCoordinatorResponse_Coordinator);
     sl_str_t host = SL_STR_EMPTY;
     int32_t port = -1;
-    if (coordinator_error(body->key_type) == SL_ERR_NONE)
+    if (coordinator_error(req->broker, body->key_type) == SL_ERR_NONE)
         sl_api_advertised(req, &host, &port);
     for (int32_t i = 0; i < n; i++) {
         struct FindCoordinatorResponse_Coordinator *c = &resp->coordinators.a[i];

@@ -8,7 +8,8 @@
  *           wraps the data keys of new segments with it from its next start.
  *           Refused with --keys-command: rotate in the key service instead.
  *   rewrap  rewraps the data key of every sealed file (segments, the
- *           consumer offsets log) under the newest version, one header slot
+ *           consumer offsets log, producer state snapshots) under the newest
+ *           version, one header slot
  *           write + fdatasync per file (a crash leaves each file under its
  *           old or its new wrapping, both readable; run it again), and
  *           reseals the metadata store (write, fsync, rename). Afterwards no
@@ -37,6 +38,7 @@
 #include "crypto/key_provider.h"
 #include "crypto/sealed_format.h"
 #include "meta/meta_local.h"
+#include "storage/producer_state.h"
 
 static const char USAGE[] =
     "usage: sluice keys rotate --data-dir DIR [--keys-file FILE]\n"
@@ -53,7 +55,17 @@ struct rewrap_stats {
     int rewrapped, current, failed;
 };
 
-/* Rewraps every *.log under dir (recursively). */
+/* True for the sealed files rewrap visits: segments and the producer state
+ * snapshots (sealed blobs with the same header). */
+static bool rewrap_candidate(const char *path)
+{
+    size_t n = strlen(path), sn = strlen(SL_PSTATE_SNAPSHOT_NAME);
+    return sl_fileops_aead_sealed_path(path) ||
+           (n > sn && path[n - sn - 1] == '/' &&
+            strcmp(path + n - sn, SL_PSTATE_SNAPSHOT_NAME) == 0);
+}
+
+/* Rewraps every *.log and snapshot under dir (recursively). */
 static void rewrap_tree(const char *dir, struct rewrap_stats *st)
 {
     DIR *d = opendir(dir);
@@ -71,7 +83,7 @@ static void rewrap_tree(const char *dir, struct rewrap_stats *st)
             continue;
         if (S_ISDIR(sb.st_mode)) {
             rewrap_tree(path, st);
-        } else if (S_ISREG(sb.st_mode) && sl_fileops_aead_sealed_path(path)) {
+        } else if (S_ISREG(sb.st_mode) && rewrap_candidate(path)) {
             int r = sl_fileops_aead_rewrap(st->layer, path);
             if (r == 1)
                 st->rewrapped++;

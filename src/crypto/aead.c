@@ -2,12 +2,16 @@
  *
  * AES-256-GCM and RFC 5649 key wrap on OpenSSL EVP (see aead.h). The GCM
  * contexts are per thread (a pthread key frees them when the thread ends),
- * because creating one per batch costs more than sealing a small batch.
+ * because creating one per batch costs more than sealing a small batch, and
+ * each remembers its key so that a run of frames under one data key sets it
+ * once.
  */
 #include "crypto/aead.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -15,9 +19,21 @@
 static pthread_key_t ctx_key;
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
 
+/* A thread's GCM context and the key last set in it: a fetch opens many
+ * frames of one segment in a row, and setting the same key again (the AES
+ * key schedule and the GHASH key) is skipped. */
+struct tctx {
+    EVP_CIPHER_CTX *c;
+    bool keyed;
+    uint8_t key[SL_AEAD_KEY_LEN];
+};
+
 static void ctx_free(void *p)
 {
-    EVP_CIPHER_CTX_free(p);
+    struct tctx *t = p;
+    EVP_CIPHER_CTX_free(t->c);
+    OPENSSL_cleanse(t->key, sizeof(t->key));
+    OPENSSL_free(t);
 }
 
 static void ctx_init(void)
@@ -26,21 +42,23 @@ static void ctx_init(void)
 }
 
 /* This thread's GCM context, or NULL on allocation failure. */
-static EVP_CIPHER_CTX *thread_ctx(void)
+static struct tctx *thread_ctx(void)
 {
     pthread_once(&ctx_once, ctx_init);
-    EVP_CIPHER_CTX *c = pthread_getspecific(ctx_key);
-    if (!c) {
-        c = EVP_CIPHER_CTX_new();
-        if (!c)
+    struct tctx *t = pthread_getspecific(ctx_key);
+    if (!t) {
+        t = OPENSSL_zalloc(sizeof(*t));
+        if (!t)
             return NULL;
-        if (EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, 1) != 1 ||
-            pthread_setspecific(ctx_key, c) != 0) {
-            EVP_CIPHER_CTX_free(c);
+        t->c = EVP_CIPHER_CTX_new();
+        if (!t->c || EVP_CipherInit_ex(t->c, EVP_aes_256_gcm(), NULL, NULL, NULL, 1) != 1 ||
+            pthread_setspecific(ctx_key, t) != 0) {
+            EVP_CIPHER_CTX_free(t->c);
+            OPENSSL_free(t);
             return NULL;
         }
     }
-    return c;
+    return t;
 }
 
 /* EVP lengths are int: feed large inputs in pieces. */
@@ -71,13 +89,23 @@ static int gcm(int enc, const uint8_t *key, const uint8_t *nonce, const void *aa
                size_t aad1_len, const void *aad2, size_t aad2_len, const uint8_t *in, size_t n,
                uint8_t *out, uint8_t *tag)
 {
-    EVP_CIPHER_CTX *c = thread_ctx();
-    if (!c || aad1_len > INT32_MAX || aad2_len > INT32_MAX)
+    struct tctx *t = thread_ctx();
+    if (!t || aad1_len > INT32_MAX || aad2_len > INT32_MAX)
         return -EIO;
+    EVP_CIPHER_CTX *c = t->c;
     /* The context was set up for AES-256-GCM with a 12-byte IV (the
-     * default); only key, nonce and direction change per call. */
-    if (EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) != 1 ||
-        update_aad(c, aad1, aad1_len) != 1 || update_aad(c, aad2, aad2_len) != 1 ||
+     * default); only key, nonce and direction change per call, and the
+     * key only when it differs from the last one (a key of NULL keeps it:
+     * the GCM cipher's init then sets the nonce and direction alone). */
+    bool same = t->keyed && CRYPTO_memcmp(t->key, key, SL_AEAD_KEY_LEN) == 0;
+    if (!same) {
+        t->keyed = false;
+        memcpy(t->key, key, SL_AEAD_KEY_LEN);
+    }
+    if (EVP_CipherInit_ex(c, NULL, NULL, same ? NULL : key, nonce, enc) != 1)
+        return -EIO;
+    t->keyed = true;
+    if (update_aad(c, aad1, aad1_len) != 1 || update_aad(c, aad2, aad2_len) != 1 ||
         crypt_body(c, in, n, out) != 1)
         return -EIO;
     int outl = 0;

@@ -19,16 +19,20 @@
  *
  * Locking: `mu` (rwlock) guards the frame table and sizes: readers share
  * it, append and ftruncate take it exclusively for the table update only.
- * `wmu` serialises appends (the frame buffer). `cmu` guards the cache.
+ * `wmu` serialises appends (the frame buffer). `cmu` guards the cache,
+ * `mmu` the read mapping (replaced, never unmapped, while the file is open).
  */
 #include "crypto/fileops_aead.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -39,6 +43,7 @@
 #include "core/mem.h"
 #include "crypto/aead.h"
 #include "crypto/sealed_format.h"
+#include "storage/integrity.h"
 
 #define HDR_SIZE SL_SEALED_HDR_SIZE
 #define SLOT_OFF0 SL_SEALED_SLOT_OFF0
@@ -83,6 +88,21 @@ struct aead_file {
     pthread_mutex_t wmu;
     uint8_t *wbuf;
     size_t wcap;
+
+    /* A read-only mapping of the lower file, so that a fetch decrypts
+     * straight from the page cache instead of copying into a buffer with
+     * pread first; NULL until the first run of frames is read (or when the
+     * lower layer has no fd: pread then). A mapping too short for a grown
+     * file is replaced, and kept (readers may still use it) until close. */
+    pthread_mutex_t mmu;
+    const uint8_t *map;
+    size_t map_len;
+    struct oldmap {
+        void *p;
+        size_t n;
+    } *old_maps;
+    size_t n_old_maps;
+    bool no_map;
 
     pthread_mutex_t cmu;
     uint8_t *cbuf;
@@ -270,8 +290,22 @@ static uint8_t *scratch_get(size_t n)
 
 /* ---- vtable ---- */
 
+static void unmap_all(struct aead_file *f)
+{
+    if (f->map)
+        munmap((void *)f->map, f->map_len);
+    for (size_t i = 0; i < f->n_old_maps; i++)
+        munmap(f->old_maps[i].p, f->old_maps[i].n);
+    free(f->old_maps);
+    f->map = NULL;
+    f->old_maps = NULL;
+    f->n_old_maps = 0;
+}
+
 static void free_file(struct aead_file *f)
 {
+    unmap_all(f);
+    pthread_mutex_destroy(&f->mmu);
     OPENSSL_cleanse(f->dkey, sizeof(f->dkey));
     if (f->cbuf)
         OPENSSL_cleanse(f->cbuf, f->ccap);
@@ -303,6 +337,7 @@ static int ae_open(const struct sl_fileops *ops, const char *path, int flags, st
     pthread_rwlock_init(&f->mu, NULL);
     pthread_mutex_init(&f->wmu, NULL);
     pthread_mutex_init(&f->cmu, NULL);
+    pthread_mutex_init(&f->mmu, NULL);
     f->c_lpos = -1;
     f->bad_lpos = -1;
     f->psize = HDR_SIZE;
@@ -396,6 +431,76 @@ static int open_frame_mem(struct aead_file *f, const struct frame *fr, const uin
                         phys + FH_SIZE, fr->len, dst, phys + FH_SIZE + fr->len);
 }
 
+#define MAP_MIN (64u << 20)
+
+/* A mapped file cut shorter from outside the broker (someone truncating a
+ * segment under it) makes a read of the lost pages raise SIGBUS. A thread
+ * reading a mapping sets tl_bus; the handler jumps back there and the read
+ * fails with -EIO (KAFKA_STORAGE_ERROR for that partition) instead of the
+ * broker dying. SIGBUS elsewhere goes to the previous handler (or kills, as
+ * by default). */
+static _Thread_local sigjmp_buf *tl_bus;
+static struct sigaction prev_bus;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uctx)
+{
+    sigjmp_buf *jb = tl_bus;
+    if (jb) {
+        tl_bus = NULL;
+        siglongjmp(*jb, 1);
+    }
+    if (prev_bus.sa_flags & SA_SIGINFO) {
+        prev_bus.sa_sigaction(sig, si, uctx);
+        return;
+    }
+    if (prev_bus.sa_handler != SIG_IGN && prev_bus.sa_handler != SIG_DFL) {
+        prev_bus.sa_handler(sig);
+        return;
+    }
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigaction(SIGBUS, &dfl, NULL);
+    raise(SIGBUS);
+}
+
+static void bus_install(void)
+{
+    struct sigaction sa = {.sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO | SA_NODEFER};
+    sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGBUS, &sa, &prev_bus);
+}
+
+/* A mapping of the lower file covering [0, end), or NULL (use pread). The
+ * pointer stays valid until the file is closed. mu held (shared). */
+static const uint8_t *mapping(struct aead_file *f, int64_t end)
+{
+    pthread_mutex_lock(&f->mmu);
+    const uint8_t *m = NULL;
+    if (f->map && (int64_t)f->map_len >= end) {
+        m = f->map;
+    } else if (!f->no_map) {
+        int fd = f->lower->ops->raw_fd(f->lower);
+        pthread_once(&bus_once, bus_install);
+        /* Room to grow: pages past the end of the file are never touched
+         * (only whole frames below psize are read). */
+        size_t len = (size_t)end * 2 > MAP_MIN ? (size_t)end * 2 : MAP_MIN;
+        void *p = fd >= 0 ? mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+        if (p == MAP_FAILED) {
+            f->no_map = true;
+        } else {
+            if (f->map) {
+                f->old_maps = sl_xrealloc(f->old_maps, (f->n_old_maps + 1) * sizeof(*f->old_maps));
+                f->old_maps[f->n_old_maps++] = (struct oldmap){(void *)f->map, f->map_len};
+            }
+            f->map = p;
+            f->map_len = len;
+            m = p;
+        }
+    }
+    pthread_mutex_unlock(&f->mmu);
+    return m;
+}
+
 /* Reads whole frames [i, j) with one pread into this thread's scratch and
  * opens them into dst. Returns the number of frames opened (all of them, or
  * those before the first that failed; *rc then holds the error). */
@@ -404,12 +509,30 @@ static size_t read_run(struct aead_file *f, size_t i, size_t j, uint8_t *dst, in
     int64_t p0 = f->fr[i].ppos;
     int64_t p1 = f->fr[j - 1].ppos + FRAME_OVERHEAD + f->fr[j - 1].len;
     size_t n = (size_t)(p1 - p0);
-    uint8_t *buf = scratch_get(n);
-    ssize_t r = sl_file_pread_full(f->lower, buf, n, p0);
+    const uint8_t *buf;
+    const uint8_t *map = mapping(f, p1);
     *rc = 0;
-    if (r != (ssize_t)n) {
-        *rc = r < 0 ? (int)r : -EIO;
-        return 0;
+    if (map) {
+        buf = map + p0;
+    } else {
+        uint8_t *sbuf = scratch_get(n);
+        ssize_t r = sl_file_pread_full(f->lower, sbuf, n, p0);
+        if (r != (ssize_t)n) {
+            *rc = r < 0 ? (int)r : -EIO;
+            return 0;
+        }
+        buf = sbuf;
+    }
+    sigjmp_buf jb;
+    if (map) {
+        if (sigsetjmp(jb, 0)) {
+            SL_ERROR("crypto", "%s: the file is shorter than the frames read from it (cut from "
+                               "outside the broker?): answering a storage error",
+                     f->path);
+            *rc = -EIO;
+            return 0;
+        }
+        tl_bus = &jb;
     }
     size_t k = i, out = 0;
     for (; k < j; k++) {
@@ -419,6 +542,7 @@ static size_t read_run(struct aead_file *f, size_t i, size_t j, uint8_t *dst, in
             break;
         out += fr->len;
     }
+    tl_bus = NULL;
     return k - i;
 }
 
@@ -428,10 +552,20 @@ static void report_bad(struct aead_file *f, const struct frame *fr)
     bool first = f->bad_lpos != fr->lpos;
     f->bad_lpos = fr->lpos;
     pthread_mutex_unlock(&f->cmu);
-    if (first)
-        SL_ERROR("crypto", "%s: the batch at logical position %" PRId64 " (%u bytes) failed "
-                           "authentication: it is damaged or was tampered with; not serving it",
-                 f->path, fr->lpos, fr->len);
+    if (first) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "the batch at logical position %" PRId64 " (%u bytes) failed "
+                                   "authentication: it is damaged or was tampered with; not "
+                                   "serving it",
+                 fr->lpos, fr->len);
+        SL_ERROR("crypto", "%s: %s", f->path, msg);
+        sl_integrity_report(&(struct sl_integrity_event){
+            .kind = "batch_authentication_failed",
+            .path = f->path,
+            .position = fr->lpos,
+            .detail = msg,
+        });
+    }
 }
 
 /* Copies [from, from + n) of frame fr's plaintext to dst through the
@@ -693,12 +827,39 @@ static int ae_rename(const struct sl_fileops *ops, const char *from, const char 
     return a->lower->rename(a->lower, from, to);
 }
 
+/* Every file with a sealed header is shredded before it goes: segments,
+ * and the blobs of sl_file_replace_blob (producer state snapshots); shred
+ * leaves any other file alone. */
 static int ae_unlink(const struct sl_fileops *ops, const char *path)
 {
     const struct sl_fileops_aead *a = (const struct sl_fileops_aead *)ops;
-    if (sl_fileops_aead_sealed_path(path))
-        shred_or_warn(a, path);
+    shred_or_warn(a, path);
     return a->lower->unlink(a->lower, path);
+}
+
+/* Blobs (sl_file_replace_blob): the sealed-blob format of the metadata
+ * store, bound to the file's identity ("<topic>-<p>/<name>"), so a blob
+ * copied to another partition does not open. */
+static int ae_blob_seal(const struct sl_fileops *ops, const char *path, const uint8_t *in,
+                        size_t n, uint8_t **out, size_t *out_len)
+{
+    const struct sl_fileops_aead *a = (const struct sl_fileops_aead *)ops;
+    char ident[256];
+    size_t il;
+    identity(path, ident, sizeof(ident), &il);
+    return sl_sealed_blob_seal(a->kr, ident, in, n, out, out_len);
+}
+
+static int ae_blob_open(const struct sl_fileops *ops, const char *path, const uint8_t *in,
+                        size_t n, uint8_t **out, size_t *out_len)
+{
+    const struct sl_fileops_aead *a = (const struct sl_fileops_aead *)ops;
+    char ident[256];
+    size_t il;
+    identity(path, ident, sizeof(ident), &il);
+    if (!sl_sealed_is_sealed(in, n))
+        return -EPROTO;
+    return sl_sealed_blob_open(a->kr, ident, in, n, out, out_len);
 }
 
 static int ae_mkdir(const struct sl_fileops *ops, const char *path)
@@ -748,6 +909,8 @@ struct sl_fileops_aead *sl_fileops_aead_new(const struct sl_fileops *lower,
         .rmdir = ae_rmdir,
         .fsync_dir = ae_fsync_dir,
         .list_dir = ae_list_dir,
+        .blob_seal = ae_blob_seal,
+        .blob_open = ae_blob_open,
     };
     a->lower = lower;
     a->kr = kr;

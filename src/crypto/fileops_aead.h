@@ -4,7 +4,10 @@
  * storage/fileops.h) stacked on another layer that seals every data file
  * (path ending in ".log": partition segments and the consumer offsets log)
  * batch by batch with AES-256-GCM, and passes every other file through
- * unchanged. docs/ENCRYPTION.md describes the formats; in short:
+ * unchanged, except small files written whole through sl_file_replace_blob
+ * (producer state snapshots), which blob_seal/blob_open seal as sealed
+ * blobs (sealed_format.h) bound to their identity. docs/ENCRYPTION.md
+ * describes the formats; in short:
  *
  *   physical file = file header (128 bytes) + frames
  *   file header   = "SLUICEAE", format 1, header size, and two key slots,
@@ -28,7 +31,8 @@
  * header in the middle, a position out of sequence) makes every read at or
  * past it fail with -EBADMSG, so recovery sees damage, not a short file.
  *
- * Crypto-shredding: unlinking a sealed file, or renaming it to a name that
+ * Crypto-shredding: unlinking a file with a sealed header (a segment or a
+ * blob), or renaming a segment to a name that
  * is not sealed ("*.log.deleted"), first zeroes its key slots and syncs, so
  * that topic deletion and retention destroy the only copy of each data key
  * before the file goes (best effort below the file system: an SSD or a

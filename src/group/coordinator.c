@@ -236,7 +236,20 @@ static void *coord_main(void *arg)
     struct sl_group_coord *c = arg;
     pthread_setname_np(pthread_self(), "sl-group");
     int64_t t0 = sl_mono_ms();
-    if (sl_gcore_load(c->core) != SL_ERR_NONE) {
+    if (sl_gstore_quarantined(c->st)) {
+        /* Damage or tampering in flushed data of the offsets log (recovery
+         * named the file, position and offset, and cut nothing). Replaying
+         * up to the damage would serve older commits than the consumers
+         * made (silent reprocessing) and forget later deletions; appending
+         * after it would bury the damage. So no group state at all is
+         * served until the file is restored; topic partitions are. */
+        SL_ERROR("group", "%s: the offsets log is QUARANTINED (damage reported above): group "
+                          "coordination is refused (COORDINATOR_NOT_AVAILABLE) and no committed "
+                          "offset is served until the damaged file is restored and the broker "
+                          "restarted; topic partitions are served as usual",
+                 sl_gstore_dir(c->st));
+        atomic_store(&c->state, COORD_FAILED);
+    } else if (sl_gcore_load(c->core) != SL_ERR_NONE) {
         SL_ERROR("group", "cannot load the offsets log: the group coordinator is unavailable");
         atomic_store(&c->state, COORD_FAILED);
     } else {
@@ -290,6 +303,12 @@ fail:
     sl_evloop_destroy(c->el);
     free(c);
     return -1;
+}
+
+bool sl_group_coord_failed(const struct sl_broker *b)
+{
+    const struct sl_group_coord *c = b->group;
+    return !c || atomic_load(&c->state) == COORD_FAILED;
 }
 
 void sl_group_coord_stop(struct sl_broker *b)

@@ -45,6 +45,12 @@ int sl_group_coord_start(struct sl_broker *b, char *err, size_t errlen);
  * b->group is fine. Main thread. */
 void sl_group_coord_stop(struct sl_broker *b);
 
+/* True when the coordinator cannot serve groups (its offsets log could not
+ * be loaded, is quarantined, or failed): FindCoordinator then answers
+ * COORDINATOR_NOT_AVAILABLE, as Kafka does while the offsets partition is
+ * offline. Any thread. */
+bool sl_group_coord_failed(const struct sl_broker *b);
+
 /* Handler side (network thread): a new op of `kind` for req, carrying a
  * deep copy of req's decoded body and a default response of req's API, and
  * the client id and host. The handler may adjust it (op->pre_err,

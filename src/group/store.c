@@ -35,6 +35,7 @@ struct sl_gstore {
     struct sl_wbuf batch; /* reused for every append */
     int pending;
     bool failed;
+    bool quarantined; /* in ERROR right after recovery */
 };
 
 /* One append waiting for durability. */
@@ -67,6 +68,7 @@ sl_err_t sl_gstore_open(const struct sl_fileops *ops, const char *dir, struct sl
     }
     struct sl_gstore *st = sl_xcalloc(1, sizeof(*st));
     st->log = log;
+    st->quarantined = sl_log_in_error(log);
     st->flusher = flusher;
     st->el = el;
     sl_wbuf_init(&st->batch);
@@ -121,8 +123,20 @@ static int64_t replay_buffer(const uint8_t *buf, size_t len, int64_t from, sl_gs
     return next;
 }
 
+bool sl_gstore_quarantined(const struct sl_gstore *st)
+{
+    return st->quarantined;
+}
+
+const char *sl_gstore_dir(const struct sl_gstore *st)
+{
+    return sl_log_dir(st->log);
+}
+
 sl_err_t sl_gstore_replay(struct sl_gstore *st, sl_gstore_replay_fn fn, void *ctx)
 {
+    if (st->quarantined)
+        return SL_ERR_KAFKA_STORAGE_ERROR; /* the caller says why */
     int64_t off = sl_log_start_offset(st->log);
     int64_t end = sl_log_end_offset(st->log);
     uint8_t *buf = NULL;

@@ -85,5 +85,10 @@ int64_t sl_gstore_records(const struct sl_gstore *st);
 int64_t sl_gstore_bytes(const struct sl_gstore *st);
 /* True once an append or a flush failed (the log is in ERROR). */
 bool sl_gstore_failed(const struct sl_gstore *st);
+/* True if recovery quarantined the log at open (damage or tampering in
+ * flushed data, reported by the storage layer): it cannot be replayed. */
+bool sl_gstore_quarantined(const struct sl_gstore *st);
+/* The log's directory (for messages). */
+const char *sl_gstore_dir(const struct sl_gstore *st);
 
 #endif

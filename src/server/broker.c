@@ -36,6 +36,7 @@
 #include "config/insecure.h"
 #include "storage/fileops.h"
 #include "storage/flusher.h"
+#include "storage/integrity.h"
 #include "storage/log.h"
 #include "storage/producer_state.h"
 #include "security/audit/audit.h"
@@ -229,6 +230,7 @@ static int start_audit(struct sl_broker *b, char *err, size_t errlen)
     if (sl_audit_start(&ac, err, errlen) != 0)
         return -1;
     sl_authz_set_hook(sl_audit_authz_hook);
+    sl_integrity_set_hook(sl_audit_storage_integrity);
     return 0;
 }
 
@@ -387,6 +389,7 @@ void sl_broker_stop(struct sl_broker *b)
     if (b->flusher)
         sl_flusher_stop(b->flusher);
     /* Seals the audit log; held responses complete through the loops. */
+    sl_integrity_set_hook(NULL);
     sl_audit_stop();
     sl_audit_topic_stop(); /* after the seal was copied, before the registry closes */
     /* Completions the flusher posted after the loops stopped. */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -250,4 +251,53 @@ int sl_file_replace(const struct sl_fileops *ops, const char *path, const void *
     if (rc < 0)
         (void)ops->unlink(ops, tmp);
     return rc;
+}
+
+int sl_file_replace_blob(const struct sl_fileops *ops, const char *path, const void *data,
+                         size_t n)
+{
+    if (!ops->blob_seal)
+        return sl_file_replace(ops, path, data, n);
+    uint8_t *sealed = NULL;
+    size_t slen = 0;
+    int rc = ops->blob_seal(ops, path, data, n, &sealed, &slen);
+    if (rc == 0)
+        rc = sl_file_replace(ops, path, sealed, slen);
+    free(sealed);
+    return rc;
+}
+
+int sl_file_read_blob(const struct sl_fileops *ops, const char *path, size_t max, uint8_t **out,
+                      size_t *n)
+{
+    struct sl_file *f = NULL;
+    int rc = ops->open(ops, path, SL_FILE_RDONLY, &f);
+    if (rc < 0)
+        return rc;
+    int64_t size = 0;
+    rc = f->ops->size(f, &size);
+    uint8_t *buf = NULL;
+    if (rc == 0 && (size < 0 || (uint64_t)size > max))
+        rc = -EFBIG;
+    if (rc == 0) {
+        buf = sl_xmalloc(size > 0 ? (size_t)size : 1);
+        ssize_t r = sl_file_pread_full(f, buf, (size_t)size, 0);
+        rc = r < 0 ? (int)r : (r != size ? -EIO : 0);
+    }
+    f->ops->close(f);
+    if (rc == 0 && ops->blob_open) {
+        uint8_t *pt = NULL;
+        size_t ptn = 0;
+        rc = ops->blob_open(ops, path, buf, (size_t)size, &pt, &ptn);
+        free(buf);
+        buf = pt;
+        size = (int64_t)ptn;
+    }
+    if (rc < 0) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *n = (size_t)size;
+    return 0;
 }

@@ -101,6 +101,17 @@ struct sl_fileops {
      * returns non-zero. Returns 0 or -errno. */
     int (*list_dir)(const struct sl_fileops *ops, const char *path,
                     int (*cb)(void *arg, const char *name), void *arg);
+
+    /* Small files written and read whole (producer state snapshots), via
+     * sl_file_replace_blob and sl_file_read_blob. Optional: NULL stores the
+     * bytes as given. A layer that seals stores new memory (caller frees,
+     * wiping it first if it holds secrets) in *out, *out_len bytes, bound
+     * to path's last two components. blob_open: 0, -EPROTO (not sealed), -ENOKEY,
+     * -EKEYREJECTED, -EBADMSG (altered, or another file's). */
+    int (*blob_seal)(const struct sl_fileops *ops, const char *path, const uint8_t *in, size_t n,
+                     uint8_t **out, size_t *out_len);
+    int (*blob_open)(const struct sl_fileops *ops, const char *path, const uint8_t *in, size_t n,
+                     uint8_t **out, size_t *out_len);
 };
 
 /* The default layer: plain POSIX calls on the named files. Logical bytes are
@@ -153,6 +164,19 @@ int sl_file_pwrite_full(struct sl_file *f, const void *buf, size_t n, int64_t of
  * Returns 0 or -errno; on failure the tmp file is removed (best effort).
  * Borrows everything. Thread-safe for distinct paths. */
 int sl_file_replace(const struct sl_fileops *ops, const char *path, const void *data, size_t n);
+
+/* sl_file_replace for a small file that holds state worth protecting
+ * (producer state snapshots): sealed as a blob by a layer that seals
+ * (blob_seal), stored as given otherwise. 0 or -errno. */
+int sl_file_replace_blob(const struct sl_fileops *ops, const char *path, const void *data,
+                         size_t n);
+
+/* Reads a file written by sl_file_replace_blob (at most max bytes on disk)
+ * and opens it (blob_open) if the layer seals: new memory in *out (caller
+ * frees), *n bytes. 0, -ENOENT, -EFBIG (over max), or the
+ * errors of blob_open (-EPROTO: a clear file where a sealed one belongs). */
+int sl_file_read_blob(const struct sl_fileops *ops, const char *path, size_t max, uint8_t **out,
+                      size_t *n);
 
 /* ------------------------------------------------------------------------
  * Fault injection (tests): a layer that wraps another and fails chosen

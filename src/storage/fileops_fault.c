@@ -201,6 +201,20 @@ static int ft_list_dir(const struct sl_fileops *ops, const char *path,
     return ff->lower->list_dir(ff->lower, path, cb, arg);
 }
 
+static int ft_blob_seal(const struct sl_fileops *ops, const char *path, const uint8_t *in,
+                        size_t n, uint8_t **out, size_t *out_len)
+{
+    const struct sl_fileops_fault *ff = (const struct sl_fileops_fault *)ops;
+    return ff->lower->blob_seal(ff->lower, path, in, n, out, out_len);
+}
+
+static int ft_blob_open(const struct sl_fileops *ops, const char *path, const uint8_t *in,
+                        size_t n, uint8_t **out, size_t *out_len)
+{
+    const struct sl_fileops_fault *ff = (const struct sl_fileops_fault *)ops;
+    return ff->lower->blob_open(ff->lower, path, in, n, out, out_len);
+}
+
 struct sl_fileops_fault *sl_fileops_fault_new(const struct sl_fileops *lower)
 {
     struct sl_fileops_fault *ff = sl_xcalloc(1, sizeof(*ff));
@@ -222,6 +236,8 @@ struct sl_fileops_fault *sl_fileops_fault_new(const struct sl_fileops *lower)
         .rmdir = ft_rmdir,
         .fsync_dir = ft_fsync_dir,
         .list_dir = ft_list_dir,
+        .blob_seal = lower->blob_seal ? ft_blob_seal : NULL,
+        .blob_open = lower->blob_open ? ft_blob_open : NULL,
     };
     ff->lower = lower;
     return ff;

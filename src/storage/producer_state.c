@@ -10,6 +10,12 @@
  * sequence, i32 last sequence, i64 first offset, i64 last offset; finally a
  * CRC-32C of everything before it. A snapshot that does not verify is
  * ignored (the state is rebuilt from the log), never trusted.
+ *
+ * The file is written and read through the log's file layer as a blob
+ * (sl_file_replace_blob): with encryption at rest it is sealed like the
+ * metadata store (AES-256-GCM, bound to "<topic>-<p>/producer-state.snapshot");
+ * a clear snapshot found where a sealed one belongs (written before
+ * encryption was on, or swapped in) is ignored like a damaged one.
  */
 #include "storage/producer_state.h"
 
@@ -237,7 +243,7 @@ static int write_snapshot_locked(struct sl_log *log, struct sl_pstate *ps)
     p += 4;
     char path[4200];
     snap_path(log, path, sizeof(path));
-    int rc = sl_file_replace(sl_log_fileops(log), path, buf, (size_t)(p - buf));
+    int rc = sl_file_replace_blob(sl_log_fileops(log), path, buf, (size_t)(p - buf));
     free(buf);
     if (rc == 0)
         ps->snap_segments = sl_log_segment_count(log);
@@ -263,24 +269,16 @@ static int64_t load_snapshot(struct sl_log *log, struct sl_pstate *ps)
 {
     char path[4200];
     snap_path(log, path, sizeof(path));
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
     uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            if (cap > (256u << 20))
-                break; /* absurd: ignore the file */
-            buf = sl_xrealloc(buf, cap);
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        if (n == 0)
-            break;
-        len += n;
+    size_t len = 0;
+    int rrc = sl_file_read_blob(sl_log_fileops(log), path, 256u << 20, &buf, &len);
+    if (rrc == -ENOENT)
+        return -1;
+    if (rrc < 0) {
+        SL_WARN("storage", "%s: producer state snapshot unusable (%s); rebuilding from the log",
+                path, rrc == -EPROTO ? "not sealed" : strerror(-rrc));
+        return -1;
     }
-    fclose(f);
     int64_t covered = -1;
     if (len < 24 || memcmp(buf, SNAP_MAGIC, 4) != 0 || sl_be32(buf + 4) != SNAP_VERSION ||
         sl_be32(buf + len - 4) != sl_crc32c(0, buf, len - 4))

@@ -50,6 +50,7 @@
 #include "core/logging.h"
 #include "core/mem.h"
 #include "storage/batch.h"
+#include "storage/integrity.h"
 #include "storage/log_int.h"
 
 /* Recovery reads in chunks of this size (and more for larger batches). */
@@ -688,6 +689,12 @@ quarantine:
                             "KAFKA_STORAGE_ERROR; nothing was cut or deleted. Restore the damaged "
                             "file and restart to serve it again",
                  log->log_dir);
+        sl_integrity_report(&(struct sl_integrity_event){
+            .kind = "partition_quarantined",
+            .path = log->log_dir,
+            .position = -1,
+            .detail = err,
+        });
         rc = SL_ERR_NONE;
     }
 out:

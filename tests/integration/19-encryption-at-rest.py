@@ -6,7 +6,8 @@ keys checked at start.
     kcat and the Java console producer, a committed consumer-group offset, an offline user with a
     marker name and password; after a clean stop every byte of every file in the data directory is
     searched: no marker anywhere (segments, the consumer offsets log, the metadata store, producer
-    snapshots, indexes), no key material outside the keyring. After a restart every record is
+    snapshots, indexes), no key material outside the keyring; the producer state snapshots of an
+    idempotent producer are sealed blobs and open again at restart. After a restart every record is
     consumed again, byte for byte.
   * rotation: `sluice keys rotate`, new data, `sluice keys rewrap`, the old key version removed
     from the keyring: everything is consumed again, users included.
@@ -31,6 +32,7 @@ import os
 import shutil
 import struct
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -66,12 +68,52 @@ def frames(path: Path) -> list[tuple[int, int, int]]:
     return out
 
 
+def active_kek_version(path: Path) -> int:
+    """The KEK version of the valid key slot with the highest sequence number of a sealed file."""
+    hdr = path.read_bytes()[:FILE_HDR]
+    best = (0, 0)
+    for at in (16, 68):
+        seq, ver = struct.unpack(">II", hdr[at:at + 8])
+        (crc,) = struct.unpack(">I", hdr[at + 48:at + 52])
+        if seq and crc == k.crc32c(hdr[at:at + 48]) and seq > best[0]:
+            best = (seq, ver)
+    return best[1]
+
+
 def flip(path: Path, at: int) -> None:
     with open(path, "r+b") as f:
         f.seek(at)
         b = f.read(1)
         f.seek(at)
         f.write(bytes([b[0] ^ 0x40]))
+
+
+def audit_integrity(b: h.Broker) -> list[dict]:
+    """The data of every io.sluice.storage.integrity record in the audit log so far."""
+    import json
+    out = []
+    for f in sorted((b.data_dir / "audit").glob("audit-*.jsonl")):
+        for line in f.read_bytes().split(b"\n"):
+            if line:
+                r = json.loads(line)
+                if r["type"] == "io.sluice.storage.integrity":
+                    out.append(r["data"])
+    return out
+
+
+def wait_audited(b: h.Broker, what: str, path: Path, position: Optional[int] = None,
+                 since: int = 0) -> dict:
+    """Waits (with a deadline) for the integrity record of what on path (and position), among the
+    records after the first `since`."""
+    found: list[dict] = []
+
+    def seen() -> bool:
+        found[:] = [d for d in audit_integrity(b)[since:] if d.get("what") == what
+                    and d.get("path") == str(path)
+                    and (position is None or d.get("position") == position)]
+        return bool(found)
+    h.wait_for(seen, 30, f"an audit record {what} for {path}")
+    return found[0]
 
 
 def produce_batches(b: h.Broker, partition: int, n: int, tag: bytes) -> list[bytes]:
@@ -123,7 +165,8 @@ def test_markers_never_on_disk_in_segments(broker, tmp_path):
     base = h.make_records(300, seed=19, partitions=2, text=True)
     conf = [h.Rec(r.key + b"KEYMARKER-cf", r.value + b"VALMARKER-confluent",
                   r.headers + (("hdr", b"HDRMARKER-cf"),), r.partition) for r in base[:100]]
-    h.produce_confluent(b.bootstrap, TOPIC, conf)
+    # Idempotent: the partitions get producer state, whose snapshots must be sealed too.
+    h.produce_confluent(b.bootstrap, TOPIC, conf, extra={"enable.idempotence": True})
     kc = [h.Rec(r.key, r.value + b"VALMARKER-kcat", h.KCAT_HEADERS, 0)
           for r in h.make_records(100, seed=20, text=True)]
     kc = [h.Rec(r.key.replace(b"\t", b"_"), r.value.replace(b"\t", b"_").replace(b"\n", b"_"),
@@ -185,9 +228,15 @@ def test_markers_never_on_disk_in_segments(broker, tmp_path):
     for part in (0, 1):
         for seg in seg_files(b.data_dir, TOPIC, part):
             frames(seg)  # every segment walks as sealed frames
+        # The idempotent producers' state: a sealed blob, no clear snapshot magic.
+        snap = (b.data_dir / "logs" / f"{TOPIC}-{part}" / "producer-state.snapshot").read_bytes()
+        assert snap[:8] == b"SLUICEAE" and b"SLPS" not in snap, f"partition {part}: clear snapshot"
 
     # Restart (recovery reads sealed files) and consume everything again.
+    before = len(b.log_text())
     b.start()
+    # The sealed snapshots opened (nothing was rebuilt for want of a usable one).
+    assert "producer state snapshot unusable" not in b.log_text()[before:]
     again = h.consume_confluent(b.bootstrap, TOPIC, 2, total)
     assert sorted((g.partition, g.offset, g.value) for g in again) == \
         sorted((g.partition, g.offset, g.value) for g in got)
@@ -202,7 +251,7 @@ def test_tamper_live_flip(broker):
     (seg,) = seg_files(b.data_dir, TOPIC, 0)
     fr = frames(seg)
     assert len(fr) == 6
-    ppos, n, _ = fr[3]
+    ppos, n, bad_lpos = fr[3]
     flip(seg, ppos + FRAME_HDR + n // 2)
     with k.Conn(b.host, b.port, timeout=30) as c:
         # From 0: the three intact batches before the damaged one are served...
@@ -230,6 +279,10 @@ def test_tamper_live_flip(broker):
         cons.close()
     assert [m.offset() for m in got1] == list(range(30))
     assert "failed authentication" in b.log_text()
+    # Audited once (not once per fetch that reached it), naming the file and the position.
+    rec = wait_audited(b, "batch_authentication_failed", seg, bad_lpos)
+    assert "failed authentication" in rec["detail"], rec
+    assert len([d for d in audit_integrity(b) if d["what"] == "batch_authentication_failed"]) == 1
     b.check_alive()
 
 
@@ -237,11 +290,15 @@ def _restart_quarantined(b: h.Broker, needle: str) -> None:
     """Restart: the damaged partition 0 is quarantined (KAFKA_STORAGE_ERROR, reported), partition 1
     is served; nothing on disk is changed."""
     before = len(b.log_text())
+    audited = len(audit_integrity(b))
     b._stopping = False
     b.start()
     text = b.log_text()[before:]
     for n in (needle, "refusing to serve this partition", "QUARANTINED"):
         assert n in text, f"expected {n!r} in the broker log:\n{text[-3000:]}"
+    rec = wait_audited(b, "partition_quarantined", b.data_dir / "logs" / f"{TOPIC}-0",
+                       since=audited)
+    assert needle in rec["detail"] and "refusing to serve this partition" in rec["detail"], rec
     with k.Conn(b.host, b.port, timeout=30) as c:
         p = c.fetch_one(TOPIC, 0, 0)
         assert p["error_code"] == STORAGE_ERROR and not p["records"], p
@@ -383,18 +440,30 @@ def test_rotate_rewrap_retire(broker):
     b.start()
     produce_batches(b, 1, 3, b"v2")
     b.stop()
+    # A third version just before the rewrap: nothing has been written under it yet, so every
+    # sealed file (segments, offsets log, producer state snapshots) must be moved by rewrap.
+    r = h.sluice_cli("keys", "rotate", "--data-dir", str(b.data_dir))
+    assert b"added key version 3" in r.stdout, r.stdout
     r = h.sluice_cli("keys", "rewrap", "--data-dir", str(b.data_dir))
     assert b"rewrapped" in r.stdout and b"resealed the metadata store" in r.stdout, r.stdout
     # A second run has nothing left to do.
     r = h.sluice_cli("keys", "rewrap", "--data-dir", str(b.data_dir))
     assert b"rewrapped 0 file(s)" in r.stdout, r.stdout
-    # Retire version 1: only version 2 stays.
+    sealed = {str(p.relative_to(b.data_dir)): active_kek_version(p)
+              for p in b.data_dir.rglob("*") if p.is_file() and p.read_bytes()[:8] == b"SLUICEAE"}
+    assert any(r.endswith("producer-state.snapshot") for r in sealed), sealed
+    assert set(sealed.values()) == {3}, sealed
+    # Retire versions 1 and 2: only version 3 stays.
     lines = keyring.read_text().splitlines()
-    keyring.write_text("\n".join(ln for ln in lines if not ln.startswith("key 1 ")) + "\n")
+    keyring.write_text("\n".join(ln for ln in lines
+                                 if not ln.startswith(("key 1 ", "key 2 "))) + "\n")
     os.chmod(keyring, 0o600)
-    assert "key 1 " not in keyring.read_text() and "key 2 " in keyring.read_text()
+    assert "key 1 " not in keyring.read_text() and "key 2 " not in keyring.read_text()
     b._stopping = False
+    before = len(b.log_text())
     b.start()
+    # The producer state snapshots were rewrapped too: they open under version 3 alone.
+    assert "producer state snapshot unusable" not in b.log_text()[before:]
     with k.Conn(b.host, b.port, timeout=30) as c:
         got, hw = k.fetch_all(c, TOPIC, 0)
         assert hw == 15 and len(got) == 3
@@ -423,3 +492,124 @@ def test_topic_deletion_shreds_keys(broker, tmp_path):
     # The data key existed only in the header's slots: both are zeroed.
     assert kept.read_bytes()[16:120] == bytes(104)
     assert "cannot destroy its data key" not in b.log_text()
+
+
+def _commit(b: h.Broker, group: str, offset: int) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": group,
+                  "enable.auto.commit": False})
+    try:
+        c.commit(offsets=[TopicPartition(TOPIC, 0, offset)], asynchronous=False)
+    finally:
+        c.close()
+
+
+def _committed(b: h.Broker, group: str):
+    """The committed offset of TOPIC-0 for group, or the KafkaError that stopped the lookup."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+    a = AdminClient({"bootstrap.servers": b.bootstrap})
+    f = a.list_consumer_group_offsets(
+        [ConsumerGroupTopicPartitions(group, [TopicPartition(TOPIC, 0)])], request_timeout=10)
+    try:
+        res = f[group].result(timeout=30)
+    except KafkaException as e:
+        return e.args[0]
+    return res.topic_partitions[0].offset
+
+
+def _find_coordinator_and_offset(b: h.Broker, group: str) -> tuple[int, int, int]:
+    """FindCoordinator v1 and OffsetFetch v2 on the wire: (FindCoordinator error, OffsetFetch error,
+    committed offset of TOPIC-0 or -1)."""
+    with k.Conn(b.host, b.port, timeout=30) as c:
+        r = c.call(10, 1, k.Writer().string(group).int8(0).getvalue(), None)
+        rd = k.Reader(r)
+        rd.int32()
+        fc_err = rd.int16()
+        body = k.Writer().string(group).array_len(1).string(TOPIC).array_len(1).int32(0)
+        rd = k.Reader(c.call(9, 2, body.getvalue(), None))
+        offset = -1
+        for _ in range(rd.int32()):
+            rd.string()
+            for _ in range(rd.int32()):
+                rd.int32()
+                offset = rd.int64()
+                rd.string(nullable=True)
+                rd.int16()
+        of_err = rd.int16()
+    return fc_err, of_err, offset
+
+
+def _offsets_log(b: h.Broker) -> Path:
+    (seg,) = sorted((b.data_dir / "internal" / "__consumer_offsets-0").glob("*.log"))
+    return seg
+
+
+def test_offsets_log_torn_tail_and_damage(broker):
+    b = broker
+    b.start()
+    h.create_topic(b.bootstrap, TOPIC, partitions=2)
+    produce_batches(b, 0, 2, b"g")
+    produce_batches(b, 1, 2, b"g")
+    for i in range(4):
+        _commit(b, "grp-%d" % i, 3 + i)
+    assert _committed(b, "grp-3") == 6
+    b.stop()
+    seg = _offsets_log(b)
+    good = seg.read_bytes()
+    fr = frames(seg)
+    assert len(fr) >= 4, fr
+
+    # 1. A torn tail (a crash mid-append): cut at start; every group is served.
+    end_l = fr[-1][2] + fr[-1][1]
+    hdr = struct.pack(">IIQ", 0x534C4652, 400, end_l) + os.urandom(12)
+    hdr += struct.pack(">I", k.crc32c(hdr))
+    with open(seg, "ab") as f:
+        f.write(hdr + os.urandom(100))
+    before = len(b.log_text())
+    b._stopping = False
+    b.start()
+    h.wait_for(lambda: "torn last frame" in b.log_text()[before:], 30, "the torn tail reported")
+    assert [_committed(b, "grp-%d" % i) for i in range(4)] == [3, 4, 5, 6]
+    b.stop()
+    assert seg.read_bytes() == good, "the torn tail was not cut exactly"
+
+    # 2. Damage in the middle (a flipped byte in the second frame, flushed data): nothing is cut,
+    #    the broker starts and says which file and where; group coordination is refused
+    #    (COORDINATOR_NOT_AVAILABLE: no offset from a log that cannot be read whole is served),
+    #    while every topic partition is produced to and fetched from as before.
+    ppos, n, lpos = fr[1]
+    flip(seg, ppos + FRAME_HDR + n // 2)
+    damaged = seg.read_bytes()
+    before = len(b.log_text())
+    b._stopping = False
+    b.start()
+    h.wait_for(lambda: "group coordination is refused" in b.log_text()[before:], 30,
+               "the coordinator reports the quarantined offsets log")
+    text = b.log_text()[before:]
+    assert f"{seg}: batch failed authentication at position {lpos} (offset 1)" in text, text[-3000:]
+    assert "__consumer_offsets-0: partition QUARANTINED" in text, text[-3000:]
+    rec = wait_audited(b, "partition_quarantined", seg.parent)
+    assert f"batch failed authentication at position {lpos} (offset 1)" in rec["detail"], rec
+    wait_audited(b, "batch_authentication_failed", seg, lpos)
+    # COORDINATOR_NOT_AVAILABLE (15) from FindCoordinator and from OffsetFetch, no offset.
+    assert _find_coordinator_and_offset(b, "grp-3") == (15, 15, -1)
+    # A real client gets no offset (it retries the coordinator lookup until its deadline).
+    err = _committed(b, "grp-3")
+    assert not isinstance(err, int), f"an offset was served from a damaged offsets log: {err}"
+    with k.Conn(b.host, b.port, timeout=30) as c:
+        for part in (0, 1):
+            p = c.produce_one(TOPIC, part, k.build_batch([k.Record(key=b"k", value=b"v")]), acks=-1)
+            assert p["error_code"] == k.NONE, p
+            got, hw = k.fetch_all(c, TOPIC, part)
+            assert hw == 11 and len(got) == 3
+    b.check_alive()
+    b.stop()
+    assert seg.read_bytes() == damaged, "the damaged offsets log was changed"
+    # Restoring the file serves the groups again.
+    seg.write_bytes(good)
+    b._stopping = False
+    b.start()
+    assert _find_coordinator_and_offset(b, "grp-3") == (0, 0, 6)
+    assert [_committed(b, "grp-%d" % i) for i in range(4)] == [3, 4, 5, 6]

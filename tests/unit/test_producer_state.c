@@ -21,6 +21,10 @@
 #include "storage/producer_state.h"
 #include "test_help.h"
 
+#ifndef SL_TEST_BASE_OPS
+#define SL_TEST_BASE_OPS (&sl_fileops_posix)
+#endif
+
 static char root[256];
 
 /* A one-record batch of producer pid/epoch with sequences
@@ -58,7 +62,7 @@ static struct sl_log *open_log(const char *name, bool clean)
     struct sl_log_config c;
     sl_log_config_defaults(&c);
     struct sl_log *log = NULL;
-    if (sl_log_open(&sl_fileops_posix, dir, &c, clean, &log, err, sizeof(err)) != SL_ERR_NONE)
+    if (sl_log_open(SL_TEST_BASE_OPS, dir, &c, clean, &log, err, sizeof(err)) != SL_ERR_NONE)
         return NULL;
     if (sl_pstate_attach(log, err, sizeof(err)) != SL_ERR_NONE) {
         sl_log_unref(log);
@@ -192,6 +196,9 @@ int main(void)
     TEST_RUN(test_sequence_rules);
     TEST_RUN(test_sequence_wraps);
     TEST_RUN(test_state_survives_clean_close_and_crash);
+#ifdef SL_TEST_EXTRA
+    SL_TEST_EXTRA();
+#endif
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
     if (system(cmd) != 0)

@@ -233,6 +233,13 @@ void sl_audit_broker_stop(const struct sl_broker *b);
 /* A reload: what ("tls", "config"), listener (or NULL), ok, and a reason. */
 void sl_audit_reload(const char *what, const char *listener, bool ok, const char *reason);
 
+/* Storage integrity (the hook of storage/integrity.h, installed by the
+ * broker): a batch that failed authentication when read, a partition
+ * quarantined at start. Builds its record in a buffer of its own (any
+ * thread: recovery threads, the group coordinator, network threads). */
+struct sl_integrity_event;
+void sl_audit_storage_integrity(const struct sl_integrity_event *ev);
+
 /* ---- holding a response (audit_hold.c) ---- */
 
 /* Makes req's response wait until seq is durable (keeps the highest seq

@@ -22,6 +22,7 @@
 #include "security/audit/audit_types.h"
 #include "security/authn/sasl_session.h"
 #include "server/broker.h"
+#include "storage/integrity.h"
 
 /* One buffer per thread: events are built without allocating once it has
  * grown. */
@@ -383,4 +384,25 @@ void sl_audit_reload(const char *what, const char *listener, bool ok, const char
     sl_aj_kcstr(&j, "reason", reason);
     sl_aj_obj_end(&j);
     emit(SL_AUDIT_T_RELOAD, listener ? listener : what, w);
+}
+
+void sl_audit_storage_integrity(const struct sl_integrity_event *ev)
+{
+    if (!sl_audit_enabled())
+        return;
+    /* Not the per-thread buffer: this runs on threads that never call
+     * sl_audit_thread_exit (recovery threads, the group coordinator). */
+    struct sl_wbuf w;
+    struct sl_aj j;
+    sl_wbuf_init(&w);
+    sl_aj_init(&j, &w);
+    sl_aj_obj_begin(&j);
+    sl_aj_kcstr(&j, "what", ev->kind);
+    sl_aj_kcstr(&j, "path", ev->path);
+    if (ev->position >= 0)
+        sl_aj_ki64(&j, "position", ev->position);
+    sl_aj_kcstr(&j, "detail", ev->detail);
+    sl_aj_obj_end(&j);
+    emit(SL_AUDIT_T_STORAGE_INTEGRITY, ev->path, &w);
+    sl_wbuf_destroy(&w);
 }
