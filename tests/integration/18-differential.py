@@ -269,6 +269,14 @@ def _set_acls(pb, specs):
                            AclOperation.ANY, AclPermissionType.ANY)
     for f in a.delete_acls([flt], request_timeout=30).values():
         f.result(timeout=60)
+
+    def visible(n):
+        # Kafka's authorizer learns ACLs by replaying its metadata log, after
+        # CreateAcls/DeleteAcls have answered: wait until DescribeAcls (served
+        # from that same cache) shows the new set.
+        return len(a.describe_acls(flt, request_timeout=30).result(timeout=60)) == n
+
+    h.wait_for(lambda: visible(0), 60, "alice's ACLs deleted")
     if specs:
         bs = []
         for s in specs:
@@ -278,6 +286,7 @@ def _set_acls(pb, specs):
                                  AclPermissionType.ALLOW))
         for f in a.create_acls(bs, request_timeout=30).values():
             assert f.result(timeout=60) is None
+        h.wait_for(lambda: visible(len(specs)), 60, f"alice's ACLs {specs}")
 
 
 def _produce(c, topic="acl-t", **extra) -> str:
