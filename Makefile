@@ -11,7 +11,8 @@ PYTEST ?= python3 -m pytest
 JOBS ?= $(shell nproc)
 
 .PHONY: all build run test deps deps-build unit integration asan asan-unit asan-integration \
-        fuzz fuzz-replay check-gen gen bench bench-acl docs clean
+        fuzz fuzz-replay check-gen gen bench bench-acl docs clean \
+        kafka kafka-run test-differential bench-compare
 
 all: build
 
@@ -42,7 +43,7 @@ unit: build
 
 integration: build
 	SLUICED=$(abspath $(BUILD))/sluiced SLUICE_CLI=$(abspath $(BUILD))/sluice \
-	    $(PYTEST) tests/integration -q -p no:cacheprovider
+	    $(PYTEST) tests/integration -q -p no:cacheprovider -m "not differential_full"
 
 asan: asan-unit asan-integration
 
@@ -62,7 +63,7 @@ asan-unit: asan-build
 asan-integration: asan-build
 	SLUICED=$(abspath $(ASAN_BUILD))/sluiced SLUICE_CLI=$(abspath $(ASAN_BUILD))/sluice \
 	    SLUICE_SANITIZED=1 $(PYTEST) tests/integration -q \
-	    -p no:cacheprovider -m "not slow"
+	    -p no:cacheprovider -m "not slow and not differential_full"
 
 $(FUZZ_BUILD)/build.ninja:
 	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
@@ -96,6 +97,25 @@ bench: deps build
 bench-acl: build
 	@mkdir -p bench/results
 	./$(BUILD)/sl_bench_acl bench/results/$$(date -u +%F)-acl.md "$$(git rev-parse --short HEAD)"
+
+# Apache Kafka, the reference (issue 9): fetch and check the pinned jars, or
+# run a single-node KRaft broker in the foreground (PROFILE=plaintext|sasl_ssl|secure).
+kafka:
+	@scripts/kafka.sh fetch
+
+PROFILE ?= plaintext
+kafka-run:
+	@scripts/kafka.sh run $(PROFILE)
+
+# Every differential scenario, Sluice against Kafka (make test runs a subset).
+test-differential: deps build
+	SLUICED=$(abspath $(BUILD))/sluiced SLUICE_CLI=$(abspath $(BUILD))/sluice \
+	    $(PYTEST) tests/integration/18-differential.py -q -p no:cacheprovider -m "differential or differential_full"
+
+# Sluice and Kafka on this machine, same clients, one after the other; writes
+# bench/results/<date>-comparison.md and its plots. QUICK=1: a few seconds a case.
+bench-compare: deps build
+	python3 bench/compare.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -69,12 +69,18 @@ def run_timed(argv: list[str], timeout: float) -> tuple[subprocess.CompletedProc
     return r, time.monotonic() - t
 
 
-def produce(b: h.Broker, topic: str, size: int, n: int, acks: str, raw: Raw, rate: int = -1) -> dict:
+def produce(b: h.Broker, topic: str, size: int, n: int, acks: str, raw: Raw, rate: int = -1,
+            client=None, label: str = "") -> dict:
+    """kafka-producer-perf-test. client: a broker_profiles.Client (address,
+    TLS and SASL settings) instead of b's plaintext bootstrap."""
     argv = [str(h.KAFKA_BIN / "kafka-producer-perf-test.sh"), "--topic", topic, "--num-records", str(n),
             "--record-size", str(size), "--throughput", str(rate), "--producer-props",
-            f"bootstrap.servers={b.bootstrap}", f"acks={acks}", "enable.idempotence=false"]
+            f"bootstrap.servers={client.bootstrap if client else b.bootstrap}", f"acks={acks}",
+            "enable.idempotence=false"]
+    if client is not None:
+        argv += ["--producer.config", str(client.java_properties())]
     r, secs = run_timed(argv, timeout=900)
-    raw.add(f"{b.target}: produce {size} B acks={acks} at {'full speed' if rate < 0 else f'{rate}/s'}",
+    raw.add(f"{label or b.target}: produce {size} B acks={acks} at {'full speed' if rate < 0 else f'{rate}/s'}",
             argv, r, secs)
     m = None
     for line in (r.stdout or b"").decode().splitlines():
@@ -84,14 +90,21 @@ def produce(b: h.Broker, topic: str, size: int, n: int, acks: str, raw: Raw, rat
     sent, rps, mbs, avg, mx, p50, p95, p99, p999 = m.groups()
     ok = int(sent) == n
     return {"ok": ok, "why": "" if ok else f"{sent} of {n} sent", "rps": float(rps), "mbs": float(mbs),
-            "p50": int(p50), "p99": int(p99), "avg": float(avg), "max": float(mx), "secs": secs}
+            "p50": int(p50), "p99": int(p99), "p999": int(p999), "avg": float(avg), "max": float(mx),
+            "secs": secs}
 
 
-def consume_perf(b: h.Broker, topic: str, size: int, n: int, raw: Raw) -> dict:
-    argv = [str(h.KAFKA_BIN / "kafka-consumer-perf-test.sh"), "--bootstrap-server", b.bootstrap,
+def consume_perf(b: h.Broker, topic: str, size: int, n: int, raw: Raw, client=None, label: str = "",
+                 group: str = "") -> dict:
+    argv = [str(h.KAFKA_BIN / "kafka-consumer-perf-test.sh"),
+            "--bootstrap-server", client.bootstrap if client else b.bootstrap,
             "--topic", topic, "--messages", str(n), "--timeout", "30000", "--hide-header"]
+    if client is not None:
+        argv += ["--consumer.config", str(client.java_properties())]
+    if group:
+        argv += ["--group", group]
     r, secs = run_timed(argv, timeout=600)
-    raw.add(f"{b.target}: kafka-consumer-perf-test {size} B", argv, r, secs)
+    raw.add(f"{label or b.target}: kafka-consumer-perf-test {size} B", argv, r, secs)
     lines = [ln for ln in (r.stdout or b"").decode().splitlines() if ln.count(",") >= 9]
     if r.returncode != 0 or not lines:
         return {"ok": False, "why": f"exit {r.returncode}"}
@@ -99,7 +112,8 @@ def consume_perf(b: h.Broker, topic: str, size: int, n: int, raw: Raw) -> dict:
     # start.time, end.time, MB, MB.sec, nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
     got = int(float(f[4]))
     ok = got >= n
-    return {"ok": ok, "why": "" if ok else f"{got} of {n} consumed", "mbs": float(f[8]), "rps": float(f[9])}
+    return {"ok": ok, "why": "" if ok else f"{got} of {n} consumed", "mbs": float(f[8]), "rps": float(f[9]),
+            "secs": secs}
 
 
 def consume_kcat(b: h.Broker, topic: str, size: int, n: int, raw: Raw) -> dict:

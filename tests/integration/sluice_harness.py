@@ -341,6 +341,9 @@ class Broker:
         self.exits: list[int] = []  # return codes of earlier runs, in order
         self._stopping = False  # the test stopped or killed it on purpose
         self._formatted = False
+        # Extra arguments of `kafka-storage format` (Kafka only), e.g.
+        # ["--add-scram", "SCRAM-SHA-512=[name=admin,password=...]"].
+        self.kafka_format_args: list[str] = []
 
     # -- facts
     @property
@@ -433,7 +436,8 @@ class Broker:
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         r = subprocess.run(
-            [str(KAFKA_TOOL), "kafka-storage", "format", "-t", cluster_id, "-c", str(self.config_path)],
+            [str(KAFKA_TOOL), "kafka-storage", "format", "-t", cluster_id, "-c", str(self.config_path),
+             *self.kafka_format_args],
             stdin=subprocess.DEVNULL, capture_output=True, timeout=120, env=self._env(),
         )
         if r.returncode != 0:
