@@ -556,7 +556,14 @@ def metadata_listing(pb):
     topics = {n: sorted((p.id, p.leader == node_ids[0], len(p.replicas), len(p.isrs), p.error is None)
                         for p in t.partitions.values())
               for n, t in md.topics.items() if n.startswith("md-")}
-    missing = d.admin(pb.admin).list_topics(topic="md-nope", timeout=15).topics["md-nope"]
+    # Asked without auto-creation: librdkafka's admin handle otherwise asks the
+    # broker to create the topic, which Kafka does asynchronously (its first
+    # answer, LEADER_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PART, depends on timing)
+    # and Sluice synchronously.
+    from confluent_kafka.admin import AdminClient
+    no_auto = AdminClient(dict(pb.admin.librdkafka(), **{"socket.timeout.ms": 10000,
+                                                        "allow.auto.create.topics": "false"}))
+    missing = no_auto.list_topics(topic="md-nope", timeout=15).topics["md-nope"]
     return {"brokers": len(node_ids), "controller is a broker": md.controller_id in node_ids,
             "topics": topics, "unknown topic": missing.error.name() if missing.error else "OK",
             "internal topics listed": sorted(n for n in md.topics if n in d.INTERNAL_TOPICS and
