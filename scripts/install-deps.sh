@@ -4,11 +4,11 @@
 # Installs what Sluice needs on Debian 12, as root, without questions.
 # Idempotent: a second run checks and does nothing slow.
 #
-#   scripts/install-deps.sh build   compile and run the broker:
+#   scripts/install-deps.sh build   compile and run the broker, and the quick start's client:
 #                                   gcc, make, cmake, ninja-build, pkg-config, libssl-dev,
-#                                   libpcre2-dev, python3
+#                                   libpcre2-dev, python3, kcat
 #   scripts/install-deps.sh all     build + everything the tests, fuzzers and benchmarks use:
-#                                   clang, libfuzzer-14-dev (libFuzzer, ASan/UBSan runtimes), kcat,
+#                                   clang, libfuzzer-14-dev (libFuzzer, ASan/UBSan runtimes),
 #                                   sslscan and the openssl command (the TLS tests),
 #                                   Java 17 + Maven, the Python packages of tests/requirements.txt,
 #                                   Apache Kafka's jars (tools/kafka/pom.xml) in .cache/kafka/libs
@@ -54,6 +54,9 @@ apt_install() {
 # --- build ------------------------------------------------------------------
 # libpcre2-dev: PCRE2 runs the Java regexes of ssl.principal.mapping.rules.
 apt_install gcc libc6-dev make cmake ninja-build pkg-config libssl-dev libpcre2-dev ca-certificates
+# kcat: the first start prints kcat commands that produce and consume over
+# SASL_SSL (README quick start), so `make run` brings it.
+apt_install kcat
 # The code generator (tools/gen_protocol.py) needs Python 3; the machine's own
 # python3 (e.g. pyenv) is fine, Debian's is the fallback.
 command -v python3 >/dev/null || apt_install python3
@@ -65,7 +68,7 @@ command -v python3 >/dev/null || apt_install python3
 # libclang-rt-14-dev (a dependency of clang) the sanitizer runtimes.
 # kcat links Debian's librdkafka 2.0.2: the oldest librdkafka we test against.
 # sslscan and openssl: the TLS tests scan listeners and make test keys.
-apt_install clang libfuzzer-14-dev kcat sslscan openssl
+apt_install clang libfuzzer-14-dev sslscan openssl
 
 # --- Java 17+ and Maven --------------------------------------------------------
 java_major() {
