@@ -30,12 +30,7 @@ CAROL_PW = "carol-secret-pw-7731"
 
 
 def records(b: h.Broker) -> list[dict]:
-    out = []
-    for f in sorted((b.data_dir / "audit").glob("audit-*.jsonl")):
-        for line in f.read_bytes().split(b"\n"):
-            if line:
-                out.append(json.loads(line))
-    return out
+    return h.audit_records(b.data_dir / "audit")
 
 
 def change(b: h.Broker, what: str, subject: str, pred=lambda r: True, timeout: float = 20) -> dict:

@@ -56,12 +56,7 @@ def ab(tmp_path_factory, pki):
 
 
 def records(b: h.Broker) -> list[dict]:
-    out = []
-    for f in sorted((b.data_dir / "audit").glob("audit-*.jsonl")):
-        for line in f.read_bytes().split(b"\n"):
-            if line:
-                out.append(json.loads(line))
-    return out
+    return h.audit_records(b.data_dir / "audit")
 
 
 def wait_record(b: h.Broker, what: str, pred, timeout: float = 20) -> dict:

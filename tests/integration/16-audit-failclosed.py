@@ -76,13 +76,7 @@ def fill(fs: Path) -> Path:
 
 
 def records(adir: Path) -> list[dict]:
-    out = []
-    for f in sorted(adir.glob("audit-*.jsonl")):
-        for line in f.read_bytes().split(b"\n"):
-            if line:
-                with contextlib.suppress(ValueError):
-                    out.append(json.loads(line))
-    return out
+    return h.audit_records(adir, skip_unparsable=True)
 
 
 def grant(b: h.Broker) -> None:

@@ -75,10 +75,7 @@ def sasl(b, user, pw) -> dict:
 
 
 def audit_lines(b: h.Broker) -> set[bytes]:
-    out = set()
-    for f in sorted((b.data_dir / "audit").glob("audit-*.jsonl")):
-        out.update(line for line in f.read_bytes().split(b"\n") if line)
-    return out
+    return set(h.audit_lines(b.data_dir / "audit"))
 
 
 def consume_until(conf: dict, pred, what: str, timeout: float = 60):

@@ -488,11 +488,7 @@ def test_authorized_operations(ab):
 
 
 def _audit_records(b) -> list[dict]:
-    import json
-    out = []
-    for f in sorted((b.data_dir / "audit").glob("audit-*.jsonl")):
-        out += [json.loads(x) for x in f.read_bytes().split(b"\n") if x]
-    return out
+    return h.audit_records(b.data_dir / "audit")
 
 
 def _authz(records, decision, op, name, principal="User:alice"):

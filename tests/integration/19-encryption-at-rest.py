@@ -90,15 +90,8 @@ def flip(path: Path, at: int) -> None:
 
 def audit_integrity(b: h.Broker) -> list[dict]:
     """The data of every io.sluice.storage.integrity record in the audit log so far."""
-    import json
-    out = []
-    for f in sorted((b.data_dir / "audit").glob("audit-*.jsonl")):
-        for line in f.read_bytes().split(b"\n"):
-            if line:
-                r = json.loads(line)
-                if r["type"] == "io.sluice.storage.integrity":
-                    out.append(r["data"])
-    return out
+    return [r["data"] for r in h.audit_records(b.data_dir / "audit")
+            if r["type"] == "io.sluice.storage.integrity"]
 
 
 def wait_audited(b: h.Broker, what: str, path: Path, position: Optional[int] = None,

@@ -142,12 +142,7 @@ def banner_commands(out: str) -> dict[str, str]:
 
 
 def audit_records(data: Path) -> list[dict]:
-    out = []
-    for f in sorted((data / "audit").glob("audit-*.jsonl")):
-        for line in f.read_text().splitlines():
-            if line.strip():
-                out.append(json.loads(line))
-    return out
+    return h.audit_records(data / "audit")
 
 
 def secrets_of(data: Path) -> list[str]:

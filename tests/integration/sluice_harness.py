@@ -24,6 +24,7 @@ Nothing here sleeps a fixed time: every wait is a condition with a deadline.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import random
 import re
@@ -636,6 +637,25 @@ def run(
             f"{' '.join(argv)} exited with {r.returncode}\nstderr: {_tail(err)}\nstdout: {_tail(out, 1000)}"
         )
     return r
+
+
+def audit_lines(audit_dir: Path) -> list[bytes]:
+    """Every line of the audit files in audit_dir (a broker's <data>/audit), in order."""
+    return [line for f in sorted(Path(audit_dir).glob("audit-*.jsonl"))
+            for line in f.read_bytes().split(b"\n") if line]
+
+
+def audit_records(audit_dir: Path, skip_unparsable: bool = False) -> list[dict]:
+    """The audit records in audit_dir, parsed. skip_unparsable drops a line
+    that is not JSON (a record cut by a full disk) instead of failing."""
+    out = []
+    for line in audit_lines(audit_dir):
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            if not skip_unparsable:
+                raise
+    return out
 
 
 def sluice_cli(*args: str, input: bytes | None = None, check: bool = True, timeout: float = 60,
