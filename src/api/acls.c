@@ -183,7 +183,7 @@ int sl_api_create_acls(struct sl_req *req)
             res->error_message = sl_api_str(req, DENIED);
             continue;
         }
-        if (!sl_api_audit_ready()) {
+        if (!sl_api_audit_ready(req)) {
             res->error_code = sl_api_audit_refusal(req);
             res->error_message = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
             continue;
@@ -286,7 +286,7 @@ int sl_api_delete_acls(struct sl_req *req)
             fr->error_message = sl_api_str(req, DENIED);
             continue;
         }
-        if (!sl_api_audit_ready()) {
+        if (!sl_api_audit_ready(req)) {
             fr->error_code = sl_api_audit_refusal(req);
             fr->error_message = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
             continue;

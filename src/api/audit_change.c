@@ -8,8 +8,10 @@
 
 #include "protocol/request.h"
 
-bool sl_api_audit_ready(void)
+bool sl_api_audit_ready(const struct sl_req *req)
 {
+    if (req->intent_failed)
+        return false;
     return !sl_audit_enabled() || sl_audit_available() ||
            sl_audit_policy() != SL_AUDIT_POLICY_REJECT;
 }

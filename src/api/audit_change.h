@@ -8,7 +8,7 @@
  * Pattern in a handler, per resource of the request:
  *
  *   authorization (a denial is recorded by the authorizer's hook)
- *   if (!sl_api_audit_ready()) -> answer SL_API_AUDIT_REFUSAL(req), change nothing
+ *   if (!sl_api_audit_ready(req)) -> answer SL_API_AUDIT_REFUSAL(req), change nothing
  *   make the change (or fail with Kafka's error)
  *   err = sl_api_audit_change(req, &ch)   (ch.error = the outcome)
  *
@@ -34,8 +34,9 @@ struct sl_req;
     "The audit log is unavailable (sluice.audit.failure.policy=reject): nothing was changed."
 
 /* True when a change may be made: auditing is off, the audit log is
- * writable, or sluice.audit.failure.policy=log. */
-bool sl_api_audit_ready(void);
+ * writable, or sluice.audit.failure.policy=log; and req's intent record
+ * (written before the handler ran, api/audit_intent.h) did not fail. */
+bool sl_api_audit_ready(const struct sl_req *req);
 
 /* The error code to refuse req's change with when sl_api_audit_ready() is
  * false. */

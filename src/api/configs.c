@@ -398,7 +398,7 @@ static void audit_alter(struct sl_req *req, sl_str_t name, void (*detail)(struct
 /* Under policy reject with the audit log down: refuse before changing. */
 static bool audit_refused(struct sl_req *req, bool validate_only, int16_t *code, sl_str_t *msg)
 {
-    if (validate_only || sl_api_audit_ready())
+    if (validate_only || sl_api_audit_ready(req))
         return false;
     *code = sl_api_audit_refusal(req);
     *msg = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
@@ -420,8 +420,12 @@ int sl_api_alter_configs(struct sl_req *req)
         if (!config_allowed(req, q->resource_type, q->resource_name, SL_ACL_OP_ALTER_CONFIGS,
                             &r->error_code, &r->error_message))
             continue;
-        if (!topic_resource(req, q->resource_type, q->resource_name, &r->error_code, &r->error_message))
+        if (!topic_resource(req, q->resource_type, q->resource_name, &r->error_code, &r->error_message)) {
+            if (q->resource_type == RES_TOPIC && !body->validate_only &&
+                !audit_refused(req, false, &r->error_code, &r->error_message))
+                audit_alter(req, q->resource_name, alter_detail, q, &r->error_code, &r->error_message);
             continue;
+        }
         if (audit_refused(req, body->validate_only, &r->error_code, &r->error_message))
             continue;
         struct kvset s = {0};
@@ -462,8 +466,13 @@ int sl_api_incremental_alter_configs(struct sl_req *req)
         if (!config_allowed(req, q->resource_type, q->resource_name, SL_ACL_OP_ALTER_CONFIGS,
                             &r->error_code, &r->error_message))
             continue;
-        if (!topic_resource(req, q->resource_type, q->resource_name, &r->error_code, &r->error_message))
+        if (!topic_resource(req, q->resource_type, q->resource_name, &r->error_code, &r->error_message)) {
+            if (q->resource_type == RES_TOPIC && !body->validate_only &&
+                !audit_refused(req, false, &r->error_code, &r->error_message))
+                audit_alter(req, q->resource_name, incremental_detail, q, &r->error_code,
+                            &r->error_message);
             continue;
+        }
         if (audit_refused(req, body->validate_only, &r->error_code, &r->error_message))
             continue;
         struct sl_topic *t = sl_registry_get(req->broker, q->resource_name);

@@ -229,7 +229,7 @@ int sl_api_delete_groups(struct sl_req *req)
     int32_t n = body->groups_names.n > 0 ? body->groups_names.n : 0;
     op->n_pre = n;
     op->pre_err = sl_gmem_alloc(&op->mem, sizeof(*op->pre_err) * (size_t)(n > 0 ? n : 1));
-    bool ready = sl_api_audit_ready();
+    bool ready = sl_api_audit_ready(req);
     bool *allowed = sl_arena_alloc(&req->arena, (size_t)(n > 0 ? n : 1));
     for (int32_t i = 0; i < n; i++) {
         bool ok = sl_authz(req, SL_ACL_OP_DELETE, SL_ACL_RES_GROUP, body->groups_names.a[i]);

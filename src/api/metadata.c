@@ -163,7 +163,7 @@ int sl_api_metadata(struct sl_req *req)
                     rt->error_code = SL_ERR_TOPIC_AUTHORIZATION_FAILED;
                     continue;
                 }
-                if (!sl_api_audit_ready()) {
+                if (!sl_api_audit_ready(req)) {
                     rt->error_code = sl_api_audit_refusal(req);
                     continue;
                 }

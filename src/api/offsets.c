@@ -183,7 +183,7 @@ int sl_api_offset_commit(struct sl_req *req)
     }
     bool reset = body->generation_id_or_member_epoch == -1 && body->member_id.len <= 0 &&
                  sl_audit_enabled();
-    bool refuse = reset && !sl_api_audit_ready();
+    bool refuse = reset && !sl_api_audit_ready(req);
     int32_t total;
     COUNT_PARTITIONS(body->topics, total);
     alloc_pre_err(op, total);
@@ -283,7 +283,7 @@ int sl_api_offset_delete(struct sl_req *req)
         op->fail_err = SL_ERR_GROUP_AUTHORIZATION_FAILED;
         return sl_group_op_submit(req, op);
     }
-    bool refuse = !sl_api_audit_ready();
+    bool refuse = !sl_api_audit_ready(req);
     int32_t total;
     COUNT_PARTITIONS(body->topics, total);
     alloc_pre_err(op, total);

@@ -202,7 +202,7 @@ int sl_api_create_topics(struct sl_req *req)
             continue;
         }
         if (!body->validate_only) {
-            if (!sl_api_audit_ready()) {
+            if (!sl_api_audit_ready(req)) {
                 SET_ERR(rt, sl_api_audit_refusal(req), SL_API_AUDIT_REFUSED_MSG);
                 continue;
             }
@@ -375,7 +375,7 @@ int sl_api_delete_topics(struct sl_req *req)
                 continue;
             }
         }
-        if (!sl_api_audit_ready()) {
+        if (!sl_api_audit_ready(req)) {
             SET_ERR(rt, sl_api_audit_refusal(req), SL_API_AUDIT_REFUSED_MSG);
             continue;
         }
@@ -450,7 +450,7 @@ int sl_api_create_partitions(struct sl_req *req)
                 continue;
             }
         }
-        if (!body->validate_only && !sl_api_audit_ready()) {
+        if (!body->validate_only && !sl_api_audit_ready(req)) {
             SET_ERR(rt, sl_api_audit_refusal(req), SL_API_AUDIT_REFUSED_MSG);
             continue;
         }
@@ -510,7 +510,7 @@ int sl_api_delete_records(struct sl_req *req)
                 rp->error_code = SL_ERR_OFFSET_OUT_OF_RANGE;
                 continue;
             }
-            if (!sl_api_audit_ready()) {
+            if (!sl_api_audit_ready(req)) {
                 rp->error_code = sl_api_audit_refusal(req);
                 continue;
             }

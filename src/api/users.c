@@ -111,7 +111,7 @@ int sl_api_alter_user_scram_credentials(struct sl_req *req)
             set_err(r, SL_ERR_CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed.");
             continue;
         }
-        if (!sl_api_audit_ready()) {
+        if (!sl_api_audit_ready(req)) {
             set_err(r, sl_api_audit_refusal(req), SL_API_AUDIT_REFUSED_MSG);
             continue;
         }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/audit_intent.h"
 #include "core/logging.h"
 #include "sluice/err.h"
 #include "net/conn.h"
@@ -94,6 +95,30 @@ static void copy_client_id(struct sl_req *req)
         req->hdr.client_id = SL_STR_EMPTY;
 }
 
+/* A request parked for its intent record (security/audit/audit_park.c):
+ * runs its handler, RUNNING but still counted as parked by its queued
+ * connection, and completes it as sl_dispatch_frame would have. */
+static void run_after_intent(struct sl_req *req)
+{
+    struct sl_conn *c = req->conn;
+    int rc = req->row->handler(req);
+    if (rc == SL_HANDLER_DONE) {
+        req->state = SL_REQ_PARKED; /* sl_req_complete unparks, holds, sends */
+        sl_req_complete(req);
+    } else if (rc == SL_ERR__DEFER) {
+        SL_ASSERT(req->state == SL_REQ_PARKED || req->state == SL_REQ_WAITING);
+        if (req->state == SL_REQ_WAITING) { /* executed: later requests may run */
+            c->n_parked--;
+            sl_conn_ref(c);
+            sl_conn_kick(c);
+            sl_conn_unref(c);
+        }
+    } else {
+        req->state = SL_REQ_DONE; /* freed by the close */
+        sl_conn_close(c, "request refused");
+    }
+}
+
 void sl_dispatch_frame(struct sl_conn *c, const uint8_t *frame, size_t len)
 {
     if (sl_sasl_expects_raw(c)) {
@@ -139,6 +164,15 @@ void sl_dispatch_frame(struct sl_conn *c, const uint8_t *frame, size_t len)
         sl_conn_enqueue(c, req);
         return;
     }
+    /* A changing request under policy reject waits for its intent record
+     * (api/audit_intent.h) and outlives this frame: decode a copy. */
+    bool intent = sl_api_audit_intent_api(hdr.api_key);
+    if (intent) {
+        size_t at = (size_t)(r.p - frame);
+        uint8_t *copy = sl_arena_memdup(&req->arena, frame, len);
+        r.p = copy + at;
+        r.end = copy + len;
+    }
     req->body = sl_arena_alloc(&req->arena, api->request->size);
     if (sl_codec_decode(api->request, hdr.api_version, &r, &req->arena, req->body) != 0) {
         SL_INFO("net", "closing %s: malformed %s v%d request", c->peer, api->name,
@@ -146,6 +180,17 @@ void sl_dispatch_frame(struct sl_conn *c, const uint8_t *frame, size_t len)
         sl_req_free(req);
         sl_conn_close(c, "malformed request");
         return;
+    }
+    if (intent) {
+        uint64_t seq = sl_api_audit_intent(req);
+        if (seq == SL_AUDIT_SEQ_FAILED) {
+            req->intent_failed = true; /* the handler refuses every change */
+        } else if (seq != SL_AUDIT_SEQ_NONE) {
+            req->intent_seq = seq;
+            sl_audit_park(req, seq, run_after_intent);
+            sl_conn_enqueue(c, req);
+            return;
+        }
     }
     int rc = row->handler(req);
     if (rc == SL_HANDLER_DONE) {

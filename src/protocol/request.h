@@ -68,6 +68,12 @@ struct sl_req {
      * sl_req_complete). */
     uint64_t audit_seq;
     bool _encoded; /* out already holds the response (encoded before a hold) */
+    /* Audit intent (security/audit/audit_park.c): the sequence number of
+     * the intent record written before the handler ran (0: none), and
+     * whether it could not be made durable (the handler then refuses every
+     * change, sl_api_audit_ready). */
+    uint64_t intent_seq;
+    bool intent_failed;
 };
 
 /* Returns a fresh request bound to c (takes a reference on c). Loop thread. */

@@ -142,6 +142,7 @@ struct sl_audit_ctx {
     const char *client_id;         /* may hold any bytes (escaped when written) */
     size_t client_id_len;
     uint64_t conn_id;              /* connection number of this broker run */
+    uint64_t intent_seq;           /* the request's intent record (0: none) */
 };
 
 /* Fills ctx from a connection (no request: api NULL, correlation id -1). */
@@ -209,6 +210,14 @@ struct sl_audit_change {
 };
 uint64_t sl_audit_change(const struct sl_audit_ctx *ctx, const struct sl_audit_change *ch);
 
+/* The intent of a changing request (io.sluice.change.intent, written before
+ * its handler runs; docs/AUDIT.md "Durability and the failure policy"):
+ * context, and the members resources(j, arg) writes (what the request
+ * names: topics, ACL bindings, config keys, users, groups; NEVER a secret).
+ * Returns as sl_audit_emit. */
+uint64_t sl_audit_intent(const struct sl_audit_ctx *ctx,
+                         void (*resources)(struct sl_aj *j, const void *arg), const void *arg);
+
 /* Connection events (conn.c, xprt_tls.c). */
 void sl_audit_conn_accepted(const struct sl_conn *c);
 /* The TLS handshake ended: ok with version, cipher and the client
@@ -239,6 +248,17 @@ void sl_audit_reload(const char *what, const char *listener, bool ok, const char
  * thread: recovery threads, the group coordinator, network threads). */
 struct sl_integrity_event;
 void sl_audit_storage_integrity(const struct sl_integrity_event *ev);
+
+/* ---- running a request after its intent is durable (audit_park.c) ---- */
+
+/* Parks req (state PARKED, cancel hook set; the caller queues it on its
+ * connection) until its intent record seq is durable, then calls run(req)
+ * on the connection's loop thread with req->state RUNNING and the request
+ * still counted as parked by its connection. If the record cannot become
+ * durable (the sink failed, the log stopped), req->intent_failed is set
+ * first under policy reject. If the connection closes meanwhile, run is
+ * never called. Loop thread. */
+void sl_audit_park(struct sl_req *req, uint64_t seq, void (*run)(struct sl_req *req));
 
 /* ---- holding a response (audit_hold.c) ---- */
 

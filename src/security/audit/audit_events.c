@@ -71,6 +71,7 @@ void sl_audit_ctx_from_req(struct sl_audit_ctx *ctx, const struct sl_req *req)
     sl_audit_ctx_from_conn(ctx, req->conn);
     ctx->api = req->api ? req->api->name : NULL;
     ctx->correlation_id = req->hdr.correlation_id;
+    ctx->intent_seq = req->intent_seq;
     if (req->hdr.client_id.p && req->hdr.client_id.len > 0) {
         ctx->client_id = req->hdr.client_id.p;
         ctx->client_id_len = (size_t)req->hdr.client_id.len;
@@ -169,6 +170,8 @@ uint64_t sl_audit_change(const struct sl_audit_ctx *ctx, const struct sl_audit_c
     sl_aj_kcstr(&j, "outcome", ch->error == 0 ? "success" : "failure");
     sl_aj_ki64(&j, "error_code", ch->error);
     sl_aj_kcstr(&j, "error_message", ch->error ? ch->message : NULL);
+    if (ctx->intent_seq)
+        sl_aj_ku64(&j, "intent_seq", ctx->intent_seq);
     if (ch->detail) {
         sl_aj_key(&j, "detail");
         sl_aj_obj_begin(&j);
@@ -181,6 +184,25 @@ uint64_t sl_audit_change(const struct sl_audit_ctx *ctx, const struct sl_audit_c
     snprintf(subject, sizeof subject, "%s:%.*s", res_type_name(ch->res_type),
              (int)(name_len > 255 ? 255 : name_len), name);
     return emit(t, subject, w);
+}
+
+uint64_t sl_audit_intent(const struct sl_audit_ctx *ctx,
+                         void (*resources)(struct sl_aj *j, const void *arg), const void *arg)
+{
+    if (!sl_audit_enabled())
+        return SL_AUDIT_SEQ_NONE;
+    struct sl_wbuf *w = buf();
+    struct sl_aj j;
+    sl_aj_init(&j, w);
+    sl_aj_obj_begin(&j);
+    ctx_members(&j, ctx);
+    sl_aj_kcstr(&j, "change", "intent");
+    resources(&j, arg);
+    sl_aj_obj_end(&j);
+    char subject[64];
+    snprintf(subject, sizeof subject, "request:%llu/%d", (unsigned long long)ctx->conn_id,
+             (int)ctx->correlation_id);
+    return emit(SL_AUDIT_T_INTENT, subject, w);
 }
 
 /* ---- connections ---- */

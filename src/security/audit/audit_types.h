@@ -16,6 +16,8 @@
 #define SL_AUDIT_T_AUTHN "io.sluice.authentication"
 #define SL_AUDIT_T_AUTHZ "io.sluice.authorization"
 #define SL_AUDIT_T_CHANGE_PREFIX "io.sluice.change."
+/* Written before the handler of a changing request runs (audit_park.c). */
+#define SL_AUDIT_T_INTENT "io.sluice.change.intent"
 #define SL_AUDIT_T_STORAGE_INTEGRITY "io.sluice.storage.integrity"
 /* Written by the audit writer itself. */
 #define SL_AUDIT_T_OPEN "io.sluice.audit.open"
