@@ -10,7 +10,8 @@ kafka-configs on a topic, kafka-acls add / remove, kafka-configs on users
 --delete-offsets and --delete, kafka-delete-records, and one failed change
 (a topic that exists already). Each test asserts the matching record: type,
 principal, resource, outcome and what changed; no record holds the password
-of a SCRAM user; and after a clean stop `sluice audit verify` accepts the
+of a SCRAM user; each change record links the intent record its request
+wrote before it ran (same request, naming the resource); and after a clean stop `sluice audit verify` accepts the
 whole log.
 """
 
@@ -45,7 +46,21 @@ def change(b: h.Broker, what: str, subject: str, pred=lambda r: True, timeout: f
             if r["type"] == t and r.get("subject") == subject and pred(r):
                 return r
         return None
-    return h.wait_for(find, timeout * h.SLOWDOWN, f"{t} record for {subject}")
+    r = h.wait_for(find, timeout * h.SLOWDOWN, f"{t} record for {subject}")
+    assert_intent(records(b), r)
+    return r
+
+
+def assert_intent(recs: list[dict], r: dict) -> None:
+    """The intent record the change links (intent_seq, policy reject): written
+    before it by the same request, naming its resource."""
+    d = r["data"]
+    seq = d["intent_seq"]
+    (i,) = [x for x in recs if x["sluiceseq"] == seq]
+    assert i["type"] == "io.sluice.change.intent" and seq < r["sluiceseq"], i
+    for k in ("principal", "client_address", "connection_id", "api", "correlation_id", "client_id"):
+        assert i["data"].get(k) == d.get(k), (k, i, r)
+    assert d["resource_name"] in [x["resource_name"] for x in i["data"]["resources"]], (i, r)
 
 
 @pytest.fixture(scope="module")

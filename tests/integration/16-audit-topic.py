@@ -14,7 +14,8 @@ with SCRAM.
   * the super user reads it with kcat;
   * nobody, not even the super user, may produce to it, delete it, add
     partitions, change its configuration or delete its records: Kafka's
-    INVALID_TOPIC_EXCEPTION, as for Kafka's internal topics;
+    INVALID_TOPIC_EXCEPTION, as for Kafka's internal topics; each attempt
+    but produce is recorded as a failed change;
   * on a broker with allow.everyone.if.no.acl.found=true, bob still cannot
     read it; with sluice.audit.topic.enable=false there is no topic and a
     client cannot create one by that name.
@@ -181,6 +182,8 @@ def test_nobody_may_change_it(ab):
         ("configs", list(a.incremental_alter_configs([ConfigResource("TOPIC", TOPIC, incremental_configs=[
             ConfigEntry("retention.ms", "1", incremental_operation=AlterConfigOpType.SET)])]).values())[0]),
         ("records", list(a.delete_records([TopicPartition(TOPIC, 0, 1)]).values())[0]),
+        ("legacy configs", list(a.alter_configs([ConfigResource("TOPIC", TOPIC, set_config={
+            "retention.ms": "2"})]).values())[0]),
     ):
         with pytest.raises(KafkaException) as e:
             fut.result(timeout=30)
@@ -188,11 +191,20 @@ def test_nobody_may_change_it(ab):
     with kwire.Conn(ab.host, ab.port) as c:
         (t,) = c.metadata([TOPIC])["topics"]
         assert t["error_code"] == 0 and len(t["partitions"]) == 1
-    # The attempt to delete it is in the audit log, as a failed change.
+    # Each attempt is in the audit log, as a failed change.
     recs = [json.loads(x) for x in audit_lines(ab)]
-    assert any(r["type"] == "io.sluice.change.topic.delete" and r["data"]["resource_name"] == TOPIC
-               and r["data"]["outcome"] == "failure" and r["data"]["error_code"] == INVALID_TOPIC_EXCEPTION
-               for r in recs)
+
+    def failed(what, pred=lambda r: True):
+        return [r for r in recs if r["type"] == "io.sluice.change." + what and r["data"]["resource_name"] == TOPIC
+                and r["data"]["outcome"] == "failure" and r["data"]["error_code"] == INVALID_TOPIC_EXCEPTION
+                and pred(r)]
+    assert failed("topic.delete")
+    assert failed("partitions.create")
+    assert failed("records.delete")
+    assert failed("config.alter", lambda r: r["data"]["api"] == "IncrementalAlterConfigs"
+                  and r["data"]["detail"]["configs"] == {"retention.ms": "1"})
+    assert failed("config.alter", lambda r: r["data"]["api"] == "AlterConfigs"
+                  and r["data"]["detail"]["configs"] == {"retention.ms": "2"})
 
 
 def test_allow_everyone_does_not_open_it(tmp_path):
