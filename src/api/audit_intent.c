@@ -31,7 +31,7 @@
 #include "server/broker.h"
 #include "server/registry.h"
 
-bool sl_api_audit_intent_api(int16_t api_key)
+bool sl_api_audit_intent_covers(int16_t api_key)
 {
     switch (api_key) {
     case SL_API_CREATE_TOPICS:
@@ -51,7 +51,13 @@ bool sl_api_audit_intent_api(int16_t api_key)
     default:
         return false;
     }
-    return sl_audit_enabled() && sl_audit_policy() == SL_AUDIT_POLICY_REJECT;
+    return true;
+}
+
+bool sl_api_audit_intent_api(int16_t api_key)
+{
+    return sl_api_audit_intent_covers(api_key) && sl_audit_enabled() &&
+           sl_audit_policy() == SL_AUDIT_POLICY_REJECT;
 }
 
 /* ---- writing resources ---- */

@@ -21,6 +21,10 @@
 
 struct sl_req;
 
+/* True when requests of api_key may change something and get an intent
+ * (test_audit_intent checks every "change" row of the dispatcher). */
+bool sl_api_audit_intent_covers(int16_t api_key);
+
 /* True when requests of api_key may need an intent now: the API changes
  * something, auditing is on and the failure policy is reject. */
 bool sl_api_audit_intent_api(int16_t api_key);
