@@ -19,8 +19,9 @@ the window is applied and its record is lost.)
 
 Also: the intent of a normal CreateTopics and of a Metadata auto-creation
 (well-formed, linked from the outcome by intent_seq, no secret), no intent
-under policy log, and connections closed while their request waits for its
-intent (no crash, nothing left behind: run under ASan).
+under policy log, connections closed while their request waits for its
+intent, and a broker stopped while changes wait (no crash, a sealed chain
+that verifies, nothing left behind: run under ASan with SLUICE_SANITIZED=1).
 """
 
 from __future__ import annotations
@@ -383,4 +384,36 @@ def test_policy_log_writes_no_intent(tmp_path):
         assert "intent_seq" not in outcome["data"]
         assert not [x for x in recs if x["type"] == INTENT]
     finally:
+        b.kill()
+
+
+def test_stop_while_changes_wait(tmp_path):
+    """SIGTERM while connections have changes in flight (each waiting for its
+    intent, or its outcome): a clean exit, a sealed chain that verifies, and
+    every topic that exists named by a durable record."""
+    h.only_on_sluice("the audit log is Sluice's")
+    b = h.Broker(tmp_path / "b", config={"super.users": "User:ANONYMOUS"}).start()
+    conns = []
+    try:
+        for i in range(20):
+            c = kwire.Conn(b.host, b.port)
+            for k in range(5):
+                c.send_request(kwire.CREATE_TOPICS, 2, kwire.encode_create_topics(
+                    [{"name": f"stop-{i}-{k}", "partitions": 1, "replication_factor": 1, "configs": {}}],
+                    10000, False, 2))
+            conns.append(c)
+        b.stop()
+        recs = h.audit_records(b.data_dir / "audit")
+        assert recs[-1]["type"] == "io.sluice.audit.seal"
+        ok = h.sluice_cli("audit", "verify", str(b.data_dir / "audit"), "--key-file",
+                          str(b.data_dir / "keys" / "audit.key"), check=False)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        audited = {x["resource_name"] for r in recs if r["type"] == INTENT for x in r["data"]["resources"]}
+        made = {p.name[:-2] for p in (b.data_dir / "logs").glob("stop-*-0")}
+        assert made <= audited, sorted(made - audited)
+        if h.SANITIZED:
+            assert not b.sanitizer_reports(), b.sanitizer_reports()
+    finally:
+        for c in conns:
+            c.abort()
         b.kill()
