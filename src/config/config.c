@@ -718,7 +718,8 @@ const struct sl_config_row sl_config__rows[] = {
             "request that must be audited until it can be written again, and closes the "
             "connection of a request whose record was lost; log serves them and counts the lost "
             "events. Either way the broker logs the failure and the recovery once, and the first "
-            "record after the recovery states the gap."},
+            "record after the recovery states the gap. With reject, a changing request runs only "
+            "once an intent record naming what it changes is durable (docs/AUDIT.md)."},
     {.name = "sluice.audit.topic.enable", .kind = SL_CFG_K_BOOL, .field = SL_CFG_F_BOOL,
      FLD(audit_topic_enable), .def = "true", .flags = SL_CFG_IMMUTABLE,
      .ktype = SL_CONFIG_TYPE_BOOLEAN, .group = G_AUDIT,
