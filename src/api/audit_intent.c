@@ -2,14 +2,23 @@
  *
  * Intent records (see audit_intent.h): for each changing API, whether a
  * request asks for a change and the list of what it names, written as the
- * "resources" array of the record. Names are the client's bytes (escaped by
- * the JSON writer). Secrets never appear: SCRAM upsertions give the
- * mechanism and iteration count, never the salt or the salted password;
- * config values of secret keys are "[hidden]" (sl_api_audit_config).
+ * "resources" array of the record, one element per resource. Names are the
+ * client's bytes (escaped by the JSON writer). Secrets never appear: SCRAM
+ * upsertions give the mechanism and iteration count, never the salt or the
+ * salted password; config values of secret keys are "[hidden]"
+ * (sl_api_audit_config).
+ *
+ * A record must stay within what the verifier reads (SL_AUDIT_LINE_MAX
+ * bytes, SL_AJ_MAX_TOKENS JSON values): a request naming more is written as
+ * several intent records ("part" 0, 1, ...; all but the last with "more"),
+ * and a single resource too large alone is named without its details
+ * ("truncated"). The request waits for the last part; earlier parts are
+ * durable by then (durability is in sequence order).
  */
 #include "api/audit_intent.h"
 
 #include "api/audit_change.h"
+#include "core/wbuf.h"
 #include "config/config.h"
 #include "protocol/dispatch.h"
 #include "protocol/gen/alter_configs.h"
@@ -62,9 +71,20 @@ bool sl_api_audit_intent_api(int16_t api_key)
 
 /* ---- writing resources ---- */
 
+/* What one intent record may hold of resources: well below the verifier's
+ * limits (a line of SL_AUDIT_LINE_MAX bytes, SL_AJ_MAX_TOKENS values, of
+ * which the envelope and the context take less than 100). */
+#define PART_MAX_BYTES (32 * 1024)
+#define PART_MAX_VALUES 400
+
 static size_t slen(sl_str_t s)
 {
     return (size_t)(s.len > 0 ? s.len : 0);
+}
+
+static int32_t nn(int32_t n)
+{
+    return n > 0 ? n : 0;
 }
 
 /* Starts one resource object: its type and name (a null name: null). */
@@ -79,9 +99,11 @@ static void res_begin(struct sl_aj *j, const char *type, sl_str_t name)
         sl_aj_str(j, name.p, slen(name));
 }
 
-static void res_named(struct sl_aj *j, const char *type, sl_str_t name)
+/* Ends a resource; one written without its details says so. */
+static void res_end(struct sl_aj *j, bool full)
 {
-    res_begin(j, type, name);
+    if (!full)
+        sl_aj_kbool(j, "truncated", true);
     sl_aj_obj_end(j);
 }
 
@@ -100,12 +122,26 @@ static const char *config_res_name(int8_t t)
     }
 }
 
-static void create_topics(struct sl_aj *j, const void *body)
+/* One API's resources: how many, and resource i (full: with its details). */
+struct lister {
+    int32_t (*count)(const struct sl_req *req, const void *body);
+    void (*one)(struct sl_aj *j, const struct sl_req *req, const void *body, int32_t i, bool full);
+};
+
+static int32_t create_topics_n(const struct sl_req *req, const void *body)
 {
-    const struct CreateTopicsRequest *b = body;
-    for (int32_t i = 0; i < b->topics.n; i++) {
-        const struct CreateTopicsRequest_CreatableTopic *t = &b->topics.a[i];
-        res_begin(j, "TOPIC", t->name);
+    (void)req;
+    return nn(((const struct CreateTopicsRequest *)body)->topics.n);
+}
+
+static void create_topics_one(struct sl_aj *j, const struct sl_req *req, const void *body, int32_t i,
+                              bool full)
+{
+    (void)req;
+    const struct CreateTopicsRequest_CreatableTopic *t =
+        &((const struct CreateTopicsRequest *)body)->topics.a[i];
+    res_begin(j, "TOPIC", t->name);
+    if (full) {
         sl_aj_ki64(j, "num_partitions", t->num_partitions);
         sl_aj_ki64(j, "replication_factor", t->replication_factor);
         sl_aj_key(j, "configs");
@@ -114,36 +150,55 @@ static void create_topics(struct sl_aj *j, const void *body)
             sl_api_audit_config(j, t->configs.a[c].name.p, slen(t->configs.a[c].name),
                                 t->configs.a[c].value.p, t->configs.a[c].value.len);
         sl_aj_obj_end(j);
-        sl_aj_obj_end(j);
     }
+    res_end(j, full);
 }
 
-static void delete_topics(struct sl_aj *j, const void *body)
+/* v0-5 name topics in topic_names, v6+ in topics (by name or id). */
+static int32_t delete_topics_n(const struct sl_req *req, const void *body)
 {
+    (void)req;
+    const struct DeleteTopicsRequest *b = body;
+    return nn(b->topic_names.n) + nn(b->topics.n);
+}
+
+static void delete_topics_one(struct sl_aj *j, const struct sl_req *req, const void *body, int32_t i,
+                              bool full)
+{
+    (void)req, (void)full;
     static const char hex[] = "0123456789abcdef";
     const struct DeleteTopicsRequest *b = body;
-    for (int32_t i = 0; i < b->topic_names.n; i++)
-        res_named(j, "TOPIC", b->topic_names.a[i]);
-    for (int32_t i = 0; i < b->topics.n; i++) {
-        const struct DeleteTopicsRequest_DeleteTopicState *t = &b->topics.a[i];
-        res_begin(j, "TOPIC", t->name);
-        char id[33];
-        for (int k = 0; k < 16; k++) {
-            id[2 * k] = hex[t->topic_id.b[k] >> 4];
-            id[2 * k + 1] = hex[t->topic_id.b[k] & 15];
-        }
-        id[32] = '\0';
-        sl_aj_kcstr(j, "topic_id", id);
-        sl_aj_obj_end(j);
+    if (i < nn(b->topic_names.n)) {
+        res_begin(j, "TOPIC", b->topic_names.a[i]);
+        res_end(j, true);
+        return;
     }
+    const struct DeleteTopicsRequest_DeleteTopicState *t = &b->topics.a[i - nn(b->topic_names.n)];
+    res_begin(j, "TOPIC", t->name);
+    char id[33];
+    for (int k = 0; k < 16; k++) {
+        id[2 * k] = hex[t->topic_id.b[k] >> 4];
+        id[2 * k + 1] = hex[t->topic_id.b[k] & 15];
+    }
+    id[32] = '\0';
+    sl_aj_kcstr(j, "topic_id", id);
+    res_end(j, true);
 }
 
-static void delete_records(struct sl_aj *j, const void *body)
+static int32_t delete_records_n(const struct sl_req *req, const void *body)
 {
-    const struct DeleteRecordsRequest *b = body;
-    for (int32_t i = 0; i < b->topics.n; i++) {
-        const struct DeleteRecordsRequest_DeleteRecordsTopic *t = &b->topics.a[i];
-        res_begin(j, "TOPIC", t->name);
+    (void)req;
+    return nn(((const struct DeleteRecordsRequest *)body)->topics.n);
+}
+
+static void delete_records_one(struct sl_aj *j, const struct sl_req *req, const void *body, int32_t i,
+                               bool full)
+{
+    (void)req;
+    const struct DeleteRecordsRequest_DeleteRecordsTopic *t =
+        &((const struct DeleteRecordsRequest *)body)->topics.a[i];
+    res_begin(j, "TOPIC", t->name);
+    if (full) {
         sl_aj_key(j, "partitions");
         sl_aj_arr_begin(j);
         for (int32_t p = 0; p < t->partitions.n; p++) {
@@ -153,8 +208,8 @@ static void delete_records(struct sl_aj *j, const void *body)
             sl_aj_obj_end(j);
         }
         sl_aj_arr_end(j);
-        sl_aj_obj_end(j);
     }
+    res_end(j, full);
 }
 
 /* An ACL binding or filter: its pattern and entry (null: any). */
@@ -178,53 +233,82 @@ static const char *acl_res(int8_t t)
     return n ? n : "UNKNOWN";
 }
 
-static void create_acls(struct sl_aj *j, const void *body)
+/* An ACL binding is small (four strings): always written whole. */
+static int32_t create_acls_n(const struct sl_req *req, const void *body)
 {
-    const struct CreateAclsRequest *b = body;
-    for (int32_t i = 0; i < b->creations.n; i++) {
-        const struct CreateAclsRequest_AclCreation *a = &b->creations.a[i];
-        res_begin(j, acl_res(a->resource_type), a->resource_name);
-        acl_members(j, a->resource_pattern_type, a->principal, a->host, a->operation,
-                    a->permission_type);
-        sl_aj_obj_end(j);
-    }
+    (void)req;
+    return nn(((const struct CreateAclsRequest *)body)->creations.n);
 }
 
-static void delete_acls(struct sl_aj *j, const void *body)
+static void create_acls_one(struct sl_aj *j, const struct sl_req *req, const void *body, int32_t i,
+                            bool full)
 {
-    const struct DeleteAclsRequest *b = body;
-    for (int32_t i = 0; i < b->filters.n; i++) {
-        const struct DeleteAclsRequest_DeleteAclsFilter *f = &b->filters.a[i];
-        res_begin(j, acl_res(f->resource_type_filter), f->resource_name_filter);
-        acl_members(j, f->pattern_type_filter, f->principal_filter, f->host_filter, f->operation,
-                    f->permission_type);
-        sl_aj_obj_end(j);
-    }
+    (void)req, (void)full;
+    const struct CreateAclsRequest_AclCreation *a =
+        &((const struct CreateAclsRequest *)body)->creations.a[i];
+    res_begin(j, acl_res(a->resource_type), a->resource_name);
+    acl_members(j, a->resource_pattern_type, a->principal, a->host, a->operation,
+                a->permission_type);
+    res_end(j, true);
 }
 
-static void alter_configs(struct sl_aj *j, const void *body)
+static int32_t delete_acls_n(const struct sl_req *req, const void *body)
 {
-    const struct AlterConfigsRequest *b = body;
-    for (int32_t i = 0; i < b->resources.n; i++) {
-        const struct AlterConfigsRequest_AlterConfigsResource *q = &b->resources.a[i];
-        res_begin(j, config_res_name(q->resource_type), q->resource_name);
+    (void)req;
+    return nn(((const struct DeleteAclsRequest *)body)->filters.n);
+}
+
+static void delete_acls_one(struct sl_aj *j, const struct sl_req *req, const void *body, int32_t i,
+                            bool full)
+{
+    (void)req, (void)full;
+    const struct DeleteAclsRequest_DeleteAclsFilter *f =
+        &((const struct DeleteAclsRequest *)body)->filters.a[i];
+    res_begin(j, acl_res(f->resource_type_filter), f->resource_name_filter);
+    acl_members(j, f->pattern_type_filter, f->principal_filter, f->host_filter, f->operation,
+                f->permission_type);
+    res_end(j, true);
+}
+
+static int32_t alter_configs_n(const struct sl_req *req, const void *body)
+{
+    (void)req;
+    return nn(((const struct AlterConfigsRequest *)body)->resources.n);
+}
+
+static void alter_configs_one(struct sl_aj *j, const struct sl_req *req, const void *body, int32_t i,
+                              bool full)
+{
+    (void)req;
+    const struct AlterConfigsRequest_AlterConfigsResource *q =
+        &((const struct AlterConfigsRequest *)body)->resources.a[i];
+    res_begin(j, config_res_name(q->resource_type), q->resource_name);
+    if (full) {
         sl_aj_key(j, "configs");
         sl_aj_obj_begin(j);
         for (int32_t c = 0; c < q->configs.n; c++)
             sl_api_audit_config(j, q->configs.a[c].name.p, slen(q->configs.a[c].name),
                                 q->configs.a[c].value.p, q->configs.a[c].value.len);
         sl_aj_obj_end(j);
-        sl_aj_obj_end(j);
     }
+    res_end(j, full);
 }
 
-static void incremental_alter_configs(struct sl_aj *j, const void *body)
+static int32_t incremental_n(const struct sl_req *req, const void *body)
 {
+    (void)req;
+    return nn(((const struct IncrementalAlterConfigsRequest *)body)->resources.n);
+}
+
+static void incremental_one(struct sl_aj *j, const struct sl_req *req, const void *body, int32_t i,
+                            bool full)
+{
+    (void)req;
     static const char *const ops[] = {"SET", "DELETE", "APPEND", "SUBTRACT"};
-    const struct IncrementalAlterConfigsRequest *b = body;
-    for (int32_t i = 0; i < b->resources.n; i++) {
-        const struct IncrementalAlterConfigsRequest_AlterConfigsResource *q = &b->resources.a[i];
-        res_begin(j, config_res_name(q->resource_type), q->resource_name);
+    const struct IncrementalAlterConfigsRequest_AlterConfigsResource *q =
+        &((const struct IncrementalAlterConfigsRequest *)body)->resources.a[i];
+    res_begin(j, config_res_name(q->resource_type), q->resource_name);
+    if (full) {
         sl_aj_key(j, "configs");
         sl_aj_obj_begin(j);
         for (int32_t c = 0; c < q->configs.n; c++) {
@@ -241,57 +325,81 @@ static void incremental_alter_configs(struct sl_aj *j, const void *body)
             sl_aj_cstr(j, op >= 0 && op <= 3 ? ops[op] : "UNKNOWN");
         }
         sl_aj_obj_end(j);
-        sl_aj_obj_end(j);
     }
+    res_end(j, full);
 }
 
-static void create_partitions(struct sl_aj *j, const void *body)
+static int32_t create_partitions_n(const struct sl_req *req, const void *body)
 {
-    const struct CreatePartitionsRequest *b = body;
-    for (int32_t i = 0; i < b->topics.n; i++) {
-        res_begin(j, "TOPIC", b->topics.a[i].name);
-        sl_aj_ki64(j, "new_partition_count", b->topics.a[i].count);
-        sl_aj_obj_end(j);
-    }
+    (void)req;
+    return nn(((const struct CreatePartitionsRequest *)body)->topics.n);
 }
 
-static void delete_groups(struct sl_aj *j, const void *body)
+static void create_partitions_one(struct sl_aj *j, const struct sl_req *req, const void *body,
+                                  int32_t i, bool full)
 {
-    const struct DeleteGroupsRequest *b = body;
-    for (int32_t i = 0; i < b->groups_names.n; i++)
-        res_named(j, "GROUP", b->groups_names.a[i]);
+    (void)req, (void)full;
+    const struct CreatePartitionsRequest_CreatePartitionsTopic *t =
+        &((const struct CreatePartitionsRequest *)body)->topics.a[i];
+    res_begin(j, "TOPIC", t->name);
+    sl_aj_ki64(j, "new_partition_count", t->count);
+    res_end(j, true);
 }
 
-static void offset_delete(struct sl_aj *j, const void *body)
+static int32_t delete_groups_n(const struct sl_req *req, const void *body)
 {
+    (void)req;
+    return nn(((const struct DeleteGroupsRequest *)body)->groups_names.n);
+}
+
+static void delete_groups_one(struct sl_aj *j, const struct sl_req *req, const void *body, int32_t i,
+                              bool full)
+{
+    (void)req, (void)full;
+    res_begin(j, "GROUP", ((const struct DeleteGroupsRequest *)body)->groups_names.a[i]);
+    res_end(j, true);
+}
+
+/* OffsetDelete and an offset reset: one resource per topic of the group. */
+static int32_t offset_delete_n(const struct sl_req *req, const void *body)
+{
+    (void)req;
+    return nn(((const struct OffsetDeleteRequest *)body)->topics.n);
+}
+
+static void offset_delete_one(struct sl_aj *j, const struct sl_req *req, const void *body, int32_t i,
+                              bool full)
+{
+    (void)req;
     const struct OffsetDeleteRequest *b = body;
+    const struct OffsetDeleteRequest_OffsetDeleteRequestTopic *t = &b->topics.a[i];
     res_begin(j, "GROUP", b->group_id);
-    sl_aj_key(j, "topics");
-    sl_aj_arr_begin(j);
-    for (int32_t i = 0; i < b->topics.n; i++) {
-        sl_aj_obj_begin(j);
-        sl_aj_kstr(j, "topic", b->topics.a[i].name.p, slen(b->topics.a[i].name));
+    sl_aj_kstr(j, "topic", t->name.p, slen(t->name));
+    if (full) {
         sl_aj_key(j, "partitions");
         sl_aj_arr_begin(j);
-        for (int32_t p = 0; p < b->topics.a[i].partitions.n; p++)
-            sl_aj_i64(j, b->topics.a[i].partitions.a[p].partition_index);
+        for (int32_t p = 0; p < t->partitions.n; p++)
+            sl_aj_i64(j, t->partitions.a[p].partition_index);
         sl_aj_arr_end(j);
-        sl_aj_obj_end(j);
     }
-    sl_aj_arr_end(j);
-    sl_aj_obj_end(j);
+    res_end(j, full);
 }
 
-static void offset_reset(struct sl_aj *j, const void *body)
+static int32_t offset_reset_n(const struct sl_req *req, const void *body)
 {
+    (void)req;
+    return nn(((const struct OffsetCommitRequest *)body)->topics.n);
+}
+
+static void offset_reset_one(struct sl_aj *j, const struct sl_req *req, const void *body, int32_t i,
+                             bool full)
+{
+    (void)req;
     const struct OffsetCommitRequest *b = body;
+    const struct OffsetCommitRequest_OffsetCommitRequestTopic *t = &b->topics.a[i];
     res_begin(j, "GROUP", b->group_id);
-    sl_aj_key(j, "topics");
-    sl_aj_arr_begin(j);
-    for (int32_t i = 0; i < b->topics.n; i++) {
-        const struct OffsetCommitRequest_OffsetCommitRequestTopic *t = &b->topics.a[i];
-        sl_aj_obj_begin(j);
-        sl_aj_kstr(j, "topic", t->name.p, slen(t->name));
+    sl_aj_kstr(j, "topic", t->name.p, slen(t->name));
+    if (full) {
         sl_aj_key(j, "partitions");
         sl_aj_arr_begin(j);
         for (int32_t p = 0; p < t->partitions.n; p++) {
@@ -301,30 +409,34 @@ static void offset_reset(struct sl_aj *j, const void *body)
             sl_aj_obj_end(j);
         }
         sl_aj_arr_end(j);
-        sl_aj_obj_end(j);
     }
-    sl_aj_arr_end(j);
-    sl_aj_obj_end(j);
+    res_end(j, full);
 }
 
-static void alter_users(struct sl_aj *j, const void *body)
+/* Deletions first, then upsertions. */
+static int32_t alter_users_n(const struct sl_req *req, const void *body)
 {
+    (void)req;
     const struct AlterUserScramCredentialsRequest *b = body;
-    for (int32_t i = 0; i < b->deletions.n; i++) {
-        const char *m = sl_scram_mech_name(b->deletions.a[i].mechanism);
-        res_begin(j, "USER", b->deletions.a[i].name);
-        sl_aj_kcstr(j, "operation", "delete");
-        sl_aj_kcstr(j, "mechanism", m ? m : "UNKNOWN");
-        sl_aj_obj_end(j);
-    }
-    for (int32_t i = 0; i < b->upsertions.n; i++) {
-        const char *m = sl_scram_mech_name(b->upsertions.a[i].mechanism);
-        res_begin(j, "USER", b->upsertions.a[i].name);
-        sl_aj_kcstr(j, "operation", "upsert");
-        sl_aj_kcstr(j, "mechanism", m ? m : "UNKNOWN");
-        sl_aj_ki64(j, "iterations", b->upsertions.a[i].iterations);
-        sl_aj_obj_end(j);
-    }
+    return nn(b->deletions.n) + nn(b->upsertions.n);
+}
+
+static void alter_users_one(struct sl_aj *j, const struct sl_req *req, const void *body, int32_t i,
+                            bool full)
+{
+    (void)req, (void)full;
+    const struct AlterUserScramCredentialsRequest *b = body;
+    int32_t nd = nn(b->deletions.n);
+    bool del = i < nd;
+    sl_str_t name = del ? b->deletions.a[i].name : b->upsertions.a[i - nd].name;
+    int8_t mech = del ? b->deletions.a[i].mechanism : b->upsertions.a[i - nd].mechanism;
+    const char *m = sl_scram_mech_name(mech);
+    res_begin(j, "USER", name);
+    sl_aj_kcstr(j, "operation", del ? "delete" : "upsert");
+    sl_aj_kcstr(j, "mechanism", m ? m : "UNKNOWN");
+    if (!del)
+        sl_aj_ki64(j, "iterations", b->upsertions.a[i - nd].iterations);
+    res_end(j, true);
 }
 
 /* Metadata: a named topic it may auto-create (absent, valid, not internal;
@@ -338,22 +450,23 @@ static bool may_auto_create(const struct sl_req *req, sl_str_t name)
     return t == NULL;
 }
 
-struct auto_arg {
-    const struct sl_req *req;
-    const struct MetadataRequest *body;
-};
-
-static void auto_create(struct sl_aj *j, const void *arg)
+static int32_t auto_create_n(const struct sl_req *req, const void *body)
 {
-    const struct auto_arg *a = arg;
-    for (int32_t i = 0; i < a->body->topics.n; i++) {
-        sl_str_t name = a->body->topics.a[i].name;
-        if (!may_auto_create(a->req, name))
-            continue;
-        res_begin(j, "TOPIC", name);
-        sl_aj_kbool(j, "auto_create", true);
-        sl_aj_obj_end(j);
-    }
+    (void)req;
+    return nn(((const struct MetadataRequest *)body)->topics.n);
+}
+
+/* Writes nothing for a topic that exists (or cannot be created). */
+static void auto_create_one(struct sl_aj *j, const struct sl_req *req, const void *body, int32_t i,
+                            bool full)
+{
+    (void)full;
+    sl_str_t name = ((const struct MetadataRequest *)body)->topics.a[i].name;
+    if (!may_auto_create(req, name))
+        return;
+    res_begin(j, "TOPIC", name);
+    sl_aj_kbool(j, "auto_create", true);
+    res_end(j, true);
 }
 
 static bool metadata_creates(const struct sl_req *req, const struct MetadataRequest *body)
@@ -369,85 +482,150 @@ static bool metadata_creates(const struct sl_req *req, const struct MetadataRequ
     return false;
 }
 
-/* ---- the record ---- */
+/* ---- the records ---- */
 
-struct intent_arg {
-    void (*list)(struct sl_aj *j, const void *arg);
-    const void *arg;
+/* JSON values in bytes the writer produced (well-formed): strings (keys
+ * too), numbers and literals, objects and arrays, as the verifier counts. */
+static int count_values(const uint8_t *p, size_t n)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c == '"') {
+            v++;
+            for (i++; i < n && p[i] != '"'; i++) {
+                if (p[i] == '\\')
+                    i++;
+            }
+        } else if (c == '{' || c == '[') {
+            v++;
+        } else if (c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) {
+            v++;
+            while (i + 1 < n && (p[i + 1] == '-' || (p[i + 1] >= '0' && p[i + 1] <= '9') ||
+                                 (p[i + 1] >= 'a' && p[i + 1] <= 'z')))
+                i++;
+        }
+    }
+    return v;
+}
+
+/* The state of a request's intent across its parts. */
+struct parts {
+    const struct lister *l;
+    const struct sl_req *req;
+    const void *body;
+    int32_t next, n;
+    int part;
 };
 
-static void resources(struct sl_aj *j, const void *arg)
+/* Writes the resources of one part, as many as fit, from ps->next on. */
+static void part_members(struct sl_aj *j, const void *arg)
 {
-    const struct intent_arg *ia = arg;
+    struct parts *ps = (struct parts *)arg; /* the caller's, writable */
     sl_aj_key(j, "resources");
     sl_aj_arr_begin(j);
-    ia->list(j, ia->arg);
+    size_t start = j->w->len;
+    int values = 0, written = 0;
+    while (ps->next < ps->n) {
+        struct sl_aj saved = *j;
+        size_t mark = j->w->len;
+        ps->l->one(j, ps->req, ps->body, ps->next, true);
+        int v = count_values(j->w->data + mark, j->w->len - mark);
+        bool over = j->w->len - start > PART_MAX_BYTES || values + v > PART_MAX_VALUES;
+        if (over && written > 0) {
+            *j = saved; /* it goes into the next part */
+            j->w->len = mark;
+            break;
+        }
+        if (over) { /* too large alone: named without its details */
+            *j = saved;
+            j->w->len = mark;
+            ps->l->one(j, ps->req, ps->body, ps->next, false);
+            v = count_values(j->w->data + mark, j->w->len - mark);
+        }
+        values += v;
+        written++;
+        ps->next++;
+    }
     sl_aj_arr_end(j);
+    sl_aj_ki64(j, "part", ps->part);
+    if (ps->next < ps->n)
+        sl_aj_kbool(j, "more", true);
+}
+
+static const struct lister L_CREATE_TOPICS = {create_topics_n, create_topics_one};
+static const struct lister L_DELETE_TOPICS = {delete_topics_n, delete_topics_one};
+static const struct lister L_DELETE_RECORDS = {delete_records_n, delete_records_one};
+static const struct lister L_CREATE_ACLS = {create_acls_n, create_acls_one};
+static const struct lister L_DELETE_ACLS = {delete_acls_n, delete_acls_one};
+static const struct lister L_ALTER_CONFIGS = {alter_configs_n, alter_configs_one};
+static const struct lister L_INCREMENTAL = {incremental_n, incremental_one};
+static const struct lister L_CREATE_PARTITIONS = {create_partitions_n, create_partitions_one};
+static const struct lister L_DELETE_GROUPS = {delete_groups_n, delete_groups_one};
+static const struct lister L_OFFSET_DELETE = {offset_delete_n, offset_delete_one};
+static const struct lister L_OFFSET_RESET = {offset_reset_n, offset_reset_one};
+static const struct lister L_ALTER_USERS = {alter_users_n, alter_users_one};
+static const struct lister L_AUTO_CREATE = {auto_create_n, auto_create_one};
+
+/* The lister of req when it asks for a change, else NULL. */
+static const struct lister *lister_of(const struct sl_req *req)
+{
+    const void *body = req->body;
+    switch (req->hdr.api_key) {
+    case SL_API_CREATE_TOPICS:
+        return ((const struct CreateTopicsRequest *)body)->validate_only ? NULL : &L_CREATE_TOPICS;
+    case SL_API_DELETE_TOPICS:
+        return &L_DELETE_TOPICS;
+    case SL_API_DELETE_RECORDS:
+        return &L_DELETE_RECORDS;
+    case SL_API_CREATE_ACLS:
+        return &L_CREATE_ACLS;
+    case SL_API_DELETE_ACLS:
+        return &L_DELETE_ACLS;
+    case SL_API_ALTER_CONFIGS:
+        return ((const struct AlterConfigsRequest *)body)->validate_only ? NULL : &L_ALTER_CONFIGS;
+    case SL_API_INCREMENTAL_ALTER_CONFIGS:
+        return ((const struct IncrementalAlterConfigsRequest *)body)->validate_only ? NULL
+                                                                                    : &L_INCREMENTAL;
+    case SL_API_CREATE_PARTITIONS:
+        return ((const struct CreatePartitionsRequest *)body)->validate_only ? NULL
+                                                                             : &L_CREATE_PARTITIONS;
+    case SL_API_DELETE_GROUPS:
+        return &L_DELETE_GROUPS;
+    case SL_API_OFFSET_DELETE:
+        return &L_OFFSET_DELETE;
+    case SL_API_ALTER_USER_SCRAM_CREDENTIALS:
+        return &L_ALTER_USERS;
+    case SL_API_OFFSET_COMMIT: {
+        /* A reset (api/offsets.c): generation -1 and no member id. */
+        const struct OffsetCommitRequest *b = body;
+        return b->generation_id_or_member_epoch == -1 && b->member_id.len <= 0 ? &L_OFFSET_RESET
+                                                                                : NULL;
+    }
+    case SL_API_METADATA:
+        return metadata_creates(req, body) ? &L_AUTO_CREATE : NULL;
+    default:
+        return NULL;
+    }
 }
 
 uint64_t sl_api_audit_intent(struct sl_req *req)
 {
-    const void *body = req->body;
-    struct intent_arg ia = {NULL, body};
-    struct auto_arg aa;
-    switch (req->hdr.api_key) {
-    case SL_API_CREATE_TOPICS:
-        if (!((const struct CreateTopicsRequest *)body)->validate_only)
-            ia.list = create_topics;
-        break;
-    case SL_API_DELETE_TOPICS:
-        ia.list = delete_topics;
-        break;
-    case SL_API_DELETE_RECORDS:
-        ia.list = delete_records;
-        break;
-    case SL_API_CREATE_ACLS:
-        ia.list = create_acls;
-        break;
-    case SL_API_DELETE_ACLS:
-        ia.list = delete_acls;
-        break;
-    case SL_API_ALTER_CONFIGS:
-        if (!((const struct AlterConfigsRequest *)body)->validate_only)
-            ia.list = alter_configs;
-        break;
-    case SL_API_INCREMENTAL_ALTER_CONFIGS:
-        if (!((const struct IncrementalAlterConfigsRequest *)body)->validate_only)
-            ia.list = incremental_alter_configs;
-        break;
-    case SL_API_CREATE_PARTITIONS:
-        if (!((const struct CreatePartitionsRequest *)body)->validate_only)
-            ia.list = create_partitions;
-        break;
-    case SL_API_DELETE_GROUPS:
-        ia.list = delete_groups;
-        break;
-    case SL_API_OFFSET_DELETE:
-        ia.list = offset_delete;
-        break;
-    case SL_API_ALTER_USER_SCRAM_CREDENTIALS:
-        ia.list = alter_users;
-        break;
-    case SL_API_OFFSET_COMMIT: {
-        /* A reset (api/offsets.c): generation -1 and no member id. */
-        const struct OffsetCommitRequest *b = body;
-        if (b->generation_id_or_member_epoch == -1 && b->member_id.len <= 0)
-            ia.list = offset_reset;
-        break;
-    }
-    case SL_API_METADATA:
-        if (metadata_creates(req, body)) {
-            aa = (struct auto_arg){req, body};
-            ia.list = auto_create;
-            ia.arg = &aa;
-        }
-        break;
-    default:
-        break;
-    }
-    if (!ia.list)
+    const struct lister *l = lister_of(req);
+    if (!l)
         return SL_AUDIT_SEQ_NONE;
+    struct parts ps = {.l = l, .req = req, .body = req->body, .next = 0, .part = 0};
+    ps.n = l->count(req, req->body);
+    if (ps.n == 0)
+        return SL_AUDIT_SEQ_NONE; /* names nothing: changes nothing */
     struct sl_audit_ctx ctx;
     sl_audit_ctx_from_req(&ctx, req);
-    return sl_audit_intent(&ctx, resources, &ia);
+    uint64_t seq = SL_AUDIT_SEQ_NONE;
+    do {
+        seq = sl_audit_intent(&ctx, part_members, &ps);
+        if (seq == SL_AUDIT_SEQ_FAILED || seq == SL_AUDIT_SEQ_NONE)
+            return seq;
+        ps.part++;
+    } while (ps.next < ps.n);
+    return seq;
 }

@@ -348,6 +348,55 @@ def test_metadata_auto_create_intent(nb):
     assert sum(1 for x in records_of(nb) if x["type"] == INTENT) == before
 
 
+def verify_live(b: h.Broker) -> None:
+    ok = h.sluice_cli("audit", "verify", str(b.data_dir / "audit"), "--key-file",
+                      str(b.data_dir / "keys" / "audit.key"), check=False)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
+def intents_of(b: h.Broker, client_id: str) -> list[dict]:
+    return [x for x in records_of(b) if x["type"] == INTENT and x["data"].get("client_id") == client_id]
+
+
+def test_large_request_is_split_into_parts(nb):
+    """A request naming more than one record may hold (the verifier reads at
+    most 512 JSON values a line) writes several intent records; the last has
+    no "more"; together they name every topic; the chain verifies."""
+    names = [f"int-many-{i}" for i in range(70)]
+    with kwire.Conn(nb.host, nb.port, client_id="int-many") as c:
+        corr = c.send_request(kwire.CREATE_TOPICS, 2, kwire.encode_create_topics(
+            [{"name": n, "partitions": 1, "replication_factor": 1, "configs": {"retention.ms": "60000"}}
+             for n in names], 10000, False, 2))
+        _, r = c.recv_response(kwire.CREATE_TOPICS, 2, expect_corr=corr)
+        assert {t["error_code"] for t in kwire.parse_create_topics(r, 2)["topics"]} == {0}
+    parts = intents_of(nb, "int-many")
+    assert len(parts) >= 2, parts
+    assert [p["data"]["part"] for p in parts] == list(range(len(parts)))
+    assert all(p["data"].get("more") is True for p in parts[:-1]) and "more" not in parts[-1]["data"]
+    assert [x["resource_name"] for p in parts for x in p["data"]["resources"]] == names
+    seqs = {x["data"]["intent_seq"] for x in records_of(nb) if x["type"] == "io.sluice.change.topic.create"
+            and x["data"]["resource_name"] in names}
+    assert seqs == {parts[-1]["sluiceseq"]}  # the request waited for the last part
+    verify_live(nb)
+
+
+def encode_delete_records(topic: str, partitions: list[int]) -> bytes:
+    """DeleteRecords v0: offset 0 of each partition."""
+    w = kwire.Writer()
+    w.array([0], lambda w_, _: (w_.string(topic), w_.array(partitions, lambda w2, p: w2.int32(p).int64(0))))
+    w.int32(10000)
+    return w.getvalue()
+
+
+def test_resource_too_large_alone_is_named_without_details(nb):
+    with kwire.Conn(nb.host, nb.port, client_id="int-dr") as c:
+        corr = c.send_request(21, 0, encode_delete_records("int-a", list(range(300))))
+        c.recv_response(21, 0, expect_corr=corr)
+    (p,) = intents_of(nb, "int-dr")
+    assert p["data"]["resources"] == [{"resource_type": "TOPIC", "resource_name": "int-a", "truncated": True}]
+    verify_live(nb)
+
+
 def test_close_while_waiting_for_intent(nb):
     """Clients that vanish right after sending a change: the broker stays up
     (and a sanitized build reports nothing at the end), and later requests
