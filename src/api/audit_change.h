@@ -5,6 +5,10 @@
  * now, and "record this change and hold the response until the record is
  * durable".
  *
+ * Under policy reject the dispatcher has already made an intent record
+ * naming the request's resources durable (api/audit_intent.h) before the
+ * handler runs; if it could not, sl_api_audit_ready(req) is false.
+ *
  * Pattern in a handler, per resource of the request:
  *
  *   authorization (a denial is recorded by the authorizer's hook)

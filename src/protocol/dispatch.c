@@ -97,7 +97,9 @@ static void copy_client_id(struct sl_req *req)
 
 /* A request parked for its intent record (security/audit/audit_park.c):
  * runs its handler, RUNNING but still counted as parked by its queued
- * connection, and completes it as sl_dispatch_frame would have. */
+ * connection, and completes it as sl_dispatch_frame would have. Handlers
+ * never close the connection themselves (they return SL_ERR__CLOSE), so
+ * req, already on the connection's queue, lives through the call. */
 static void run_after_intent(struct sl_req *req)
 {
     struct sl_conn *c = req->conn;
