@@ -71,11 +71,9 @@ bool sl_api_audit_intent_api(int16_t api_key)
 
 /* ---- writing resources ---- */
 
-/* What one intent record may hold of resources: well below the verifier's
- * limits (a line of SL_AUDIT_LINE_MAX bytes, SL_AJ_MAX_TOKENS values, of
- * which the envelope and the context take less than 100). */
-#define PART_MAX_BYTES (32 * 1024)
-#define PART_MAX_VALUES 400
+/* What one intent record may hold of resources (audit_json.h). */
+#define PART_MAX_BYTES SL_AJ_DATA_MAX_BYTES
+#define PART_MAX_VALUES SL_AJ_DATA_MAX_VALUES
 
 static size_t slen(sl_str_t s)
 {
@@ -484,31 +482,6 @@ static bool metadata_creates(const struct sl_req *req, const struct MetadataRequ
 
 /* ---- the records ---- */
 
-/* JSON values in bytes the writer produced (well-formed): strings (keys
- * too), numbers and literals, objects and arrays, as the verifier counts. */
-static int count_values(const uint8_t *p, size_t n)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = p[i];
-        if (c == '"') {
-            v++;
-            for (i++; i < n && p[i] != '"'; i++) {
-                if (p[i] == '\\')
-                    i++;
-            }
-        } else if (c == '{' || c == '[') {
-            v++;
-        } else if (c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) {
-            v++;
-            while (i + 1 < n && (p[i + 1] == '-' || (p[i + 1] >= '0' && p[i + 1] <= '9') ||
-                                 (p[i + 1] >= 'a' && p[i + 1] <= 'z')))
-                i++;
-        }
-    }
-    return v;
-}
-
 /* The state of a request's intent across its parts. */
 struct parts {
     const struct lister *l;
@@ -530,7 +503,7 @@ static void part_members(struct sl_aj *j, const void *arg)
         struct sl_aj saved = *j;
         size_t mark = j->w->len;
         ps->l->one(j, ps->req, ps->body, ps->next, true);
-        int v = count_values(j->w->data + mark, j->w->len - mark);
+        int v = sl_aj_count_values(j->w->data + mark, j->w->len - mark);
         bool over = j->w->len - start > PART_MAX_BYTES || values + v > PART_MAX_VALUES;
         if (over && written > 0) {
             *j = saved; /* it goes into the next part */
@@ -541,7 +514,7 @@ static void part_members(struct sl_aj *j, const void *arg)
             *j = saved;
             j->w->len = mark;
             ps->l->one(j, ps->req, ps->body, ps->next, false);
-            v = count_values(j->w->data + mark, j->w->len - mark);
+            v = sl_aj_count_values(j->w->data + mark, j->w->len - mark);
         }
         values += v;
         written++;

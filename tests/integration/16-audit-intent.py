@@ -397,6 +397,27 @@ def test_resource_too_large_alone_is_named_without_details(nb):
     verify_live(nb)
 
 
+def test_huge_change_keeps_the_log_verifiable(nb):
+    """A config change of 300 keys: its intent is named without details and
+    its outcome record leaves the detail out (both would exceed what the
+    verifier reads), and the chain still verifies. (Before, one such
+    request made `sluice audit verify` report the log BROKEN.)"""
+    with kwire.Conn(nb.host, nb.port, client_id="int-huge") as c:
+        w = kwire.Writer()
+        w.array([0], lambda w_, _: (w_.int8(2).string("int-a"), w_.array(
+            list(range(300)), lambda w2, i: w2.string(f"no.such.key.{i}").int8(0).string("5", nullable=True))))
+        w.boolean(False)
+        r = c.call(INCREMENTAL_ALTER_CONFIGS, 0, w.getvalue(), parse_alter_configs)
+    assert r["responses"][0]["error_code"] != 0, r  # unknown keys: INVALID_CONFIG
+    (p,) = intents_of(nb, "int-huge")
+    assert p["data"]["resources"] == [{"resource_type": "TOPIC", "resource_name": "int-a", "truncated": True}]
+    (o,) = [x for x in records_of(nb) if x["type"] == "io.sluice.change.config.alter"
+            and x["data"].get("client_id") == "int-huge"]
+    assert o["data"]["resource_name"] == "int-a" and o["data"]["outcome"] == "failure"
+    assert o["data"]["detail"] == {"truncated": True}
+    verify_live(nb)
+
+
 def test_close_while_waiting_for_intent(nb):
     """Clients that vanish right after sending a change: the broker stays up
     (and a sanitized build reports nothing at the end), and later requests

@@ -150,35 +150,57 @@ uint64_t sl_audit_authz(const struct sl_audit_ctx *ctx, int res_type, int patter
     return emit(SL_AUDIT_T_AUTHZ, subject, w);
 }
 
+/* The data of a change record; with_detail false: the detail object only
+ * says it was left out. */
+static void change_data(struct sl_aj *j, const struct sl_audit_ctx *ctx,
+                        const struct sl_audit_change *ch, bool with_detail)
+{
+    const char *name = ch->name ? ch->name : "";
+    size_t name_len = ch->name ? ch->name_len : 0;
+    sl_aj_obj_begin(j);
+    ctx_members(j, ctx);
+    sl_aj_kcstr(j, "change", ch->type);
+    sl_aj_kcstr(j, "resource_type", res_type_name(ch->res_type));
+    sl_aj_kstr(j, "resource_name", name, name_len);
+    sl_aj_kcstr(j, "pattern_type", pattern_name(ch->pattern));
+    sl_aj_kcstr(j, "operation", op_name(ch->op));
+    sl_aj_kcstr(j, "decision", "allow");
+    sl_aj_kcstr(j, "outcome", ch->error == 0 ? "success" : "failure");
+    sl_aj_ki64(j, "error_code", ch->error);
+    sl_aj_kcstr(j, "error_message", ch->error ? ch->message : NULL);
+    if (ctx->intent_seq)
+        sl_aj_ku64(j, "intent_seq", ctx->intent_seq);
+    if (ch->detail) {
+        sl_aj_key(j, "detail");
+        sl_aj_obj_begin(j);
+        if (with_detail)
+            ch->detail(j, ch->detail_arg);
+        else
+            sl_aj_kbool(j, "truncated", true);
+        sl_aj_obj_end(j);
+    }
+    sl_aj_obj_end(j);
+}
+
 uint64_t sl_audit_change(const struct sl_audit_ctx *ctx, const struct sl_audit_change *ch)
 {
     if (!sl_audit_enabled())
         return SL_AUDIT_SEQ_NONE;
     struct sl_wbuf *w = buf();
     struct sl_aj j;
+    sl_aj_init(&j, w);
+    change_data(&j, ctx, ch, true);
+    if (w->len > SL_AJ_DATA_MAX_BYTES ||
+        sl_aj_count_values(w->data, w->len) > SL_AJ_DATA_MAX_VALUES) {
+        /* A request's detail (hundreds of config keys, partitions) would
+         * make a line the verifier refuses: the record keeps its resource
+         * and outcome, and says the detail was left out. */
+        sl_wbuf_clear(w);
+        sl_aj_init(&j, w);
+        change_data(&j, ctx, ch, false);
+    }
     const char *name = ch->name ? ch->name : "";
     size_t name_len = ch->name ? ch->name_len : 0;
-    sl_aj_init(&j, w);
-    sl_aj_obj_begin(&j);
-    ctx_members(&j, ctx);
-    sl_aj_kcstr(&j, "change", ch->type);
-    sl_aj_kcstr(&j, "resource_type", res_type_name(ch->res_type));
-    sl_aj_kstr(&j, "resource_name", name, name_len);
-    sl_aj_kcstr(&j, "pattern_type", pattern_name(ch->pattern));
-    sl_aj_kcstr(&j, "operation", op_name(ch->op));
-    sl_aj_kcstr(&j, "decision", "allow");
-    sl_aj_kcstr(&j, "outcome", ch->error == 0 ? "success" : "failure");
-    sl_aj_ki64(&j, "error_code", ch->error);
-    sl_aj_kcstr(&j, "error_message", ch->error ? ch->message : NULL);
-    if (ctx->intent_seq)
-        sl_aj_ku64(&j, "intent_seq", ctx->intent_seq);
-    if (ch->detail) {
-        sl_aj_key(&j, "detail");
-        sl_aj_obj_begin(&j);
-        ch->detail(&j, ch->detail_arg);
-        sl_aj_obj_end(&j);
-    }
-    sl_aj_obj_end(&j);
     char t[96], subject[300];
     snprintf(t, sizeof t, "%s%s", SL_AUDIT_T_CHANGE_PREFIX, ch->type ? ch->type : "unknown");
     snprintf(subject, sizeof subject, "%s:%.*s", res_type_name(ch->res_type),

@@ -224,6 +224,29 @@ void sl_aj_kraw(struct sl_aj *j, const char *key, const char *json, size_t n)
     after_member_value(j);
 }
 
+int sl_aj_count_values(const uint8_t *p, size_t n)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c == '"') {
+            v++;
+            for (i++; i < n && p[i] != '"'; i++) {
+                if (p[i] == '\\')
+                    i++;
+            }
+        } else if (c == '{' || c == '[') {
+            v++;
+        } else if (c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) {
+            v++;
+            while (i + 1 < n && (p[i + 1] == '-' || (p[i + 1] >= '0' && p[i + 1] <= '9') ||
+                                 (p[i + 1] >= 'a' && p[i + 1] <= 'z')))
+                i++;
+        }
+    }
+    return v;
+}
+
 /* ---- reading ---- */
 
 struct parser {

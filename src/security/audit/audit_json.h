@@ -68,6 +68,17 @@ void sl_aj_kraw(struct sl_aj *j, const char *key, const char *json, size_t n);
  * escaping and replacement rules above. */
 void sl_aj_escape(struct sl_wbuf *w, const char *s, size_t n);
 
+/* The number of JSON values in p[0..n), bytes this writer produced (strings,
+ * keys included, numbers, literals, objects and arrays: what the reader
+ * counts against SL_AJ_MAX_TOKENS). */
+int sl_aj_count_values(const uint8_t *p, size_t n);
+
+/* What one record's data may hold so that its line stays within what the
+ * reader takes (the envelope adds fewer than 100 values and a few KiB):
+ * records that could grow with a request (changes, intents) keep below. */
+#define SL_AJ_DATA_MAX_VALUES 400
+#define SL_AJ_DATA_MAX_BYTES (32 * 1024)
+
 /* ---- reading ---- */
 
 enum sl_aj_type {
