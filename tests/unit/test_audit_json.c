@@ -120,6 +120,41 @@ static void test_builder(void)
     sl_wbuf_destroy(&w);
 }
 
+/* sl_aj_count_values counts what the reader counts, also over strings
+ * holding quotes, backslashes, braces and digits. */
+static void test_count_values(void)
+{
+    struct sl_wbuf w;
+    sl_wbuf_init(&w);
+    struct sl_aj j;
+    sl_aj_init(&j, &w);
+    sl_aj_obj_begin(&j);
+    sl_aj_kcstr(&j, "s", "a\"b\\\"{[1 true");
+    sl_aj_ki64(&j, "neg", -12345);
+    sl_aj_key(&j, "arr");
+    sl_aj_arr_begin(&j);
+    for (int i = 0; i < 50; i++) {
+        sl_aj_obj_begin(&j);
+        sl_aj_kbool(&j, "t", i % 2 == 0);
+        sl_aj_key(&j, "n");
+        sl_aj_null(&j);
+        sl_aj_key_str(&j, "k\"}", 3); /* a peer's key: escaped */
+        sl_aj_str(&j, "\x01\xff\"", 3);
+        sl_aj_obj_end(&j);
+    }
+    sl_aj_arr_end(&j);
+    sl_aj_obj_end(&j);
+    static struct sl_aj_doc doc;
+    const char *why = NULL;
+    size_t at = 0;
+    int rc = sl_aj_parse(&doc, (const char *)w.data, w.len, &why, &at);
+    if (rc != 0)
+        fprintf(stderr, "  %s at %zu\n", why, at);
+    CHECK(rc == 0);
+    CHECK_EQ_INT(sl_aj_count_values(w.data, w.len), doc.n);
+    sl_wbuf_destroy(&w);
+}
+
 /* The "configs" object of a change record: peer-chosen keys escaped,
  * secrets hidden, deletions null; the whole object parses. */
 static void test_change_configs(void)
@@ -314,6 +349,7 @@ int main(void)
     TEST_RUN(test_escape_every_byte_parses);
     TEST_RUN(test_escape_truncates_long);
     TEST_RUN(test_builder);
+    TEST_RUN(test_count_values);
     TEST_RUN(test_change_configs);
     TEST_RUN(test_parser_strict);
     TEST_RUN(test_parser_lookup);
