@@ -267,3 +267,161 @@ def test_online_rewrap_while_producing_then_retire(broker, tmp_path, monkeypatch
         assert md.topics["orders"].error is None and len(md.topics["orders"].partitions) == 3
     finally:
         cc.close()
+
+
+def test_kafka_configs_starts_a_rewrap(broker):
+    """Kafka's own tool, as a Kafka user would try it: --entity-default, then --entity-name 1."""
+    b = broker
+    b.start()
+    h.create_topic(b.bootstrap, "kc", partitions=2)
+    produce_segments(b, "kc", 0, 3, b"kc")
+    for n, entity in ((2, ["--entity-default"]), (3, ["--entity-name", "1"])):
+        assert rotate(b) == n
+        r = h.kafka_tool("kafka-configs", "--bootstrap-server", b.bootstrap, "--alter",
+                         "--entity-type", "brokers", *entity, "--add-config",
+                         "sluice.keys.rewrap=now")
+        out = (r.stdout + r.stderr).decode()
+        assert "Completed updating" in out, out
+        status = wait_rewrap_outcome(b)
+        assert status.startswith("done:") and f"key version {n}" in status, status
+        assert set(sealed_files(b.data_dir).values()) == {n}
+    # --describe shows the status among the broker's entries.
+    r = h.kafka_tool("kafka-configs", "--bootstrap-server", b.bootstrap, "--describe",
+                     "--entity-type", "brokers", "--entity-name", "1", "--all")
+    out = r.stdout.decode()
+    assert "sluice.encryption.rewrap.status=done:" in out and "sluice.encryption.key.version=3" in out
+
+
+@pytest.mark.filterwarnings("ignore:alter_configs has been deprecated")
+def test_refusals(broker, tmp_path, monkeypatch):
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
+    from confluent_kafka import KafkaException
+    b = broker
+    monkeypatch.setenv(DELAY_ENV, "300")  # the first rewrap lasts while the second one is asked
+    b.start()
+    add_user(b, "admin", ADMIN_PW)
+    add_user(b, "bob", BOB_PW)
+    h.create_topic(b.bootstrap, "ref", partitions=4)
+    for p in range(4):
+        produce_segments(b, "ref", p, 1, b"r")
+    assert rotate(b) == 2
+    bob = sasl_props(tmp_path / "bob.properties", "bob", BOB_PW)
+    admin = sasl_props(tmp_path / "admin.properties", "admin", ADMIN_PW)
+    sasl = b.bootstrap_of("SASL_PLAINTEXT")
+
+    # Not a super user, no ALTER_CONFIGS on the cluster: refused, nothing starts.
+    r = h.sluice_cli("keys", "rewrap", "--bootstrap-server", sasl, "--command-config", str(bob),
+                     check=False)
+    assert r.returncode == 1 and b"not allowed" in r.stderr, r.stderr
+    assert rewrap_status(b) == "idle"
+
+    a = h.admin_client(b.bootstrap)
+
+    def incremental(name: str, value: str, *more: tuple[str, str]) -> None:
+        res = ConfigResource(ConfigResource.Type.BROKER, "1", incremental_configs=[
+            ConfigEntry(name, value, incremental_operation=AlterConfigOpType.SET),
+            *[ConfigEntry(n, v, incremental_operation=AlterConfigOpType.SET) for n, v in more]])
+        (f,) = a.incremental_alter_configs([res], request_timeout=10).values()
+        f.result(timeout=30)
+
+    # A bad value: INVALID_CONFIG; the action mixed with another key: refused too.
+    with pytest.raises(KafkaException) as e:
+        incremental("sluice.keys.rewrap", "later")
+    assert e.value.args[0].code() == INVALID_CONFIG and "only value is 'now'" in str(e.value)
+    with pytest.raises(KafkaException) as e:
+        incremental("sluice.keys.rewrap", "now", ("log.retention.ms", "1000"))
+    assert "send it alone" in str(e.value)
+    assert rewrap_status(b) == "idle"
+    # bob's refusal and the bad value are audited (denial; failed change); nothing started.
+    recs = h.audit_records(b.data_dir / "audit")
+    assert any(x["type"] == "io.sluice.authorization" and x["data"].get("principal") == "User:bob"
+               and x["data"].get("decision") == "deny" for x in recs)
+    bad = [x for x in recs if x["type"] == "io.sluice.change.config.alter"]
+    assert any(x["data"]["error_code"] == INVALID_CONFIG
+               and x["data"]["detail"]["configs"] == {"sluice.keys.rewrap": "[hidden]"}
+               for x in bad), bad
+    assert rewrap_records(b) == []
+
+    # The super user starts one (AlterConfigs, the non-incremental API, works too); a second
+    # request while it runs is refused with a clear message.
+    res = ConfigResource(ConfigResource.Type.BROKER, "1", set_config={"sluice.keys.rewrap": "now"})
+    (f,) = a.alter_configs([res], request_timeout=10).values()
+    f.result(timeout=30)
+    assert rewrap_status(b).startswith("running")
+    r = h.sluice_cli("keys", "rewrap", "--bootstrap-server", sasl, "--command-config", str(admin),
+                     check=False)
+    assert r.returncode == 1 and b"already running" in r.stderr, r.stderr
+    status = wait_rewrap_outcome(b)
+    assert status.startswith("done:") and "key version 2" in status, status
+    # Now the super user's own request goes through and has nothing left to do.
+    r = h.sluice_cli("keys", "rewrap", "--bootstrap-server", sasl, "--command-config", str(admin),
+                     timeout=120)
+    assert r.stdout.startswith(b"done: 0 file(s) rewrapped"), r.stdout
+
+
+def test_failed_reload_is_reported(broker):
+    """A key file that lost the version in use with different bytes under its number: the
+    rewrap fails with the reason (CLI exit 1, status, audit), and the broker keeps serving."""
+    b = broker
+    b.start()
+    h.create_topic(b.bootstrap, "fr", partitions=1)
+    produce_segments(b, "fr", 0, 2, b"fr")
+    keyring = b.data_dir / "keys" / "keyring"
+    keyring.write_text("sluice-keyring 1\nkey 1 " + "ab" * 32 + "\n")
+    os.chmod(keyring, 0o600)
+    r = h.sluice_cli("keys", "rewrap", "--bootstrap-server", b.bootstrap, check=False, timeout=120)
+    assert r.returncode == 1 and b"failed: cannot reload the keyring: key version 1 differs" \
+        in r.stderr, r.stderr
+    (rec,) = rewrap_records(b)
+    assert rec["what"] == "failed" and "differs" in rec["reason"], rec
+    assert set(sealed_files(b.data_dir).values()) == {1}
+    with k.Conn(b.host, b.port, timeout=30) as c:
+        got, hw = k.fetch_all(c, "fr", 0)
+        assert hw == 2 and len(got) == 2
+
+
+def test_topic_deleted_during_rewrap_stays_shredded(broker, tmp_path, monkeypatch):
+    """The shred/rewrap race. Each file's rewrap pauses 40 ms between reading its header and
+    writing the new key slot (the test hook), so a deletion lands while a rewrap holds a segment
+    of the topic. Without the exclusion, the rewrap would write a wrapped data key back into a
+    segment the deletion just shredded. Hard links keep every segment reachable after the
+    deletion: all must have both key slots zeroed."""
+    b = broker
+    monkeypatch.setenv(DELAY_ENV, "40")
+    b.start()
+    h.create_topic(b.bootstrap, "doomed", partitions=1, config={"segment.ms": "1"})
+    h.create_topic(b.bootstrap, "kept", partitions=1)
+    produce_segments(b, "doomed", 0, 60, b"doomed")
+    produce_segments(b, "kept", 0, 3, b"kept")
+    segs = sorted((b.data_dir / "logs" / "doomed-0").glob("*.log"))
+    assert len(segs) >= 20, len(segs)
+    links = tmp_path / "links"
+    links.mkdir()
+    for s in segs:
+        os.link(s, links / s.name)
+    assert rotate(b) == 2
+    cli = subprocess.Popen([str(h.SLUICE_CLI), "keys", "rewrap", "--bootstrap-server", b.bootstrap],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # Delete once the rewrap is inside the topic's directory (a segment moved to version 2).
+        h.wait_for(lambda: any(active_kek_version(p) == 2 for p in links.iterdir()), 60,
+                   "the rewrap under way in doomed-0")
+        moved = sum(1 for p in links.iterdir() if active_kek_version(p) == 2)
+        admin = h.admin_client(b.bootstrap)
+        for f in admin.delete_topics(["doomed"]).values():
+            f.result(timeout=30)
+        out, err = cli.communicate(timeout=180)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert cli.returncode == 0 and out.startswith(b"done:"), (out, err)
+    assert moved < len(segs), "the rewrap had finished the topic before its deletion"
+    h.wait_for(lambda: not (b.data_dir / "logs" / "doomed-0").exists(), 30,
+               "the partition directory removed")
+    # Every segment of the deleted topic: both key slots zero, so no usable wrapped key.
+    left = {p.name: p.read_bytes()[16:120] for p in links.iterdir()}
+    assert all(v == bytes(104) for v in left.values()), \
+        [n for n, v in left.items() if v != bytes(104)]
+    assert "cannot destroy its data key" not in b.log_text()
+    # The topic that stays was rewrapped.
+    assert {active_kek_version(p) for p in (b.data_dir / "logs" / "kept-0").glob("*.log")} == {2}
