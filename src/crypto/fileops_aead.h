@@ -56,7 +56,8 @@
 struct sl_fileops_aead;
 
 /* A new sealing layer over lower (borrowed, must outlive it) with keys from
- * kr (borrowed, must outlive it and not change while files are open). */
+ * kr (borrowed, must outlive it and not change while files are open; to
+ * change keys, hand over another keyring with sl_fileops_aead_set_keyring). */
 struct sl_fileops_aead *sl_fileops_aead_new(const struct sl_fileops *lower,
                                             const struct sl_keyring *kr);
 void sl_fileops_aead_free(struct sl_fileops_aead *a);

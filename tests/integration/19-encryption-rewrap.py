@@ -232,6 +232,9 @@ def test_online_rewrap_while_producing_then_retire(broker, tmp_path, monkeypatch
 
     # Retire version 1, restart, and read everything back.
     b.stop()
+    ok = h.sluice_cli("audit", "verify", str(b.data_dir / "audit"), "--key-file",
+                      str(b.data_dir / "keys" / "audit.key"), check=False)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
     keyring = b.data_dir / "keys" / "keyring"
     keyring.write_text("\n".join(ln for ln in keyring.read_text().splitlines()
                                  if not ln.startswith("key 1 ")) + "\n")
