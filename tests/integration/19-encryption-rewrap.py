@@ -300,7 +300,7 @@ def test_refusals(broker, tmp_path, monkeypatch):
     from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
     from confluent_kafka import KafkaException
     b = broker
-    monkeypatch.setenv(DELAY_ENV, "300")  # the first rewrap lasts while the second one is asked
+    monkeypatch.setenv(DELAY_ENV, "500")  # the first rewrap lasts while the second one is asked
     b.start()
     add_user(b, "admin", ADMIN_PW)
     add_user(b, "bob", BOB_PW)
