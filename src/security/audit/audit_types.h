@@ -17,6 +17,7 @@
 #define SL_AUDIT_T_AUTHZ "io.sluice.authorization"
 #define SL_AUDIT_T_CHANGE_PREFIX "io.sluice.change."
 #define SL_AUDIT_T_STORAGE_INTEGRITY "io.sluice.storage.integrity"
+#define SL_AUDIT_T_KEY_REWRAP "io.sluice.encryption.rewrap"
 /* Written by the audit writer itself. */
 #define SL_AUDIT_T_OPEN "io.sluice.audit.open"
 #define SL_AUDIT_T_SEAL "io.sluice.audit.seal"
