@@ -22,6 +22,14 @@ GB of record values (utime + stime of the process, bench/authz.py's
 proc_cpu), the audit records written, and the ratio to "off". The goal of
 the issue: the default level (first) costs less than 3%.
 
+With --perf, one more acks=1 run per broker after the rounds, under perf
+record (bench/perfprof.py): the share of the broker's CPU samples spent on
+auditing, i.e. taken on the audit writer thread (sl-audit: formatting, HMAC,
+write, fsync, the __sluice_audit copy) or with an audit function
+(sl_audit_*, sl_aj_*) in the call chain (the authorizer's hook, connection
+events). A share within one process and one run is steadier on a shared
+machine than a throughput ratio between runs; "off" is the control (0).
+
 Prints the table, writes bench/results/<date>-audit.md and -audit-raw.md.
 Figures only: nothing here passes or fails on a number.
 """
@@ -43,6 +51,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import sluice_harness as h  # noqa: E402
 from authz import proc_cpu  # noqa: E402
 from bench import Raw, machine  # noqa: E402
+from perfprof import Profile, chain_share  # noqa: E402
 from tls import produce  # noqa: E402  (1 KiB records, any client properties)
 
 RECORDS = 600_000
@@ -62,11 +71,16 @@ def audit_records(b: h.Broker) -> int:
     return n
 
 
+def is_audit_frame(f: str) -> bool:
+    return f.startswith("sl_audit") or f.startswith("sl_aj_")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--perf", action="store_true", help="profile one more acks=1 run per broker (needs perf)")
     args = ap.parse_args()
     raw = Raw()
     n = max(1000, int(RECORDS * args.scale))
@@ -78,6 +92,7 @@ def main() -> int:
     mbs: dict[str, dict[str, list[float]]] = {m: {c: [] for c in CASES} for m in MODES}
     cpu: dict[str, dict[str, list[float]]] = {m: {c: [] for c in CASES} for m in MODES}
     recs: dict[str, int] = {}
+    shares: dict[str, dict] = {}
     try:
         for mode, b in brokers.items():
             b.start()
@@ -104,6 +119,20 @@ def main() -> int:
                     b.check_alive()
             order = order[1:] + order[:1]
             load.append(os.getloadavg())
+        if args.perf and shutil.which("perf"):
+            for mode, b in brokers.items():
+                title = f"profile: {mode}: produce 1 KiB acks=1"
+                print(f"   {title} ...", flush=True)
+                prof = Profile(b.pid, work / f"perf-{mode}.data")
+                r = produce(b.bootstrap, {}, "audit-acks-1", n, "1", -1, raw, title)
+                prof.stop()
+                failed |= not r["ok"]
+                shares[mode] = chain_share(prof.data, is_audit_frame, lambda c: c == "sl-audit")
+                raw.parts.append(f"## perf: {title}\n\n$ perf record -e cpu-clock -F 999 --call-graph dwarf,16384 "
+                                 f"-p <broker>\n\nsamples on sl-audit or under an audit function: "
+                                 f"{shares[mode]['under']} of {shares[mode]['total']} "
+                                 f"({shares[mode]['share']:.2f}%), by leaf function:\n\n```\n"
+                                 f"{shares[mode]['leaves']}\n```\n")
         for mode, b in brokers.items():
             recs[mode] = audit_records(b)
     finally:
@@ -133,6 +162,10 @@ def main() -> int:
             lines.append(f"| {mode} | 1 KiB {case} | {m:.1f} | {runs} | {ratio} | {c:.2f} | {cratio} |"
                          if m and c else f"| {mode} | 1 KiB {case} | failed | {runs} | - | - | - |")
     table = "\n".join(lines)
+    if shares:
+        table += ("\n\nShare of the broker's CPU samples spent on auditing (one more acks=1 run per broker "
+                  "under perf record, --perf):\n\n| broker | samples | auditing | share |\n|---|---:|---:|---:|\n" +
+                  "\n".join(f"| {m} | {s['total']} | {s['under']} | {s['share']:.2f}% |" for m, s in shares.items()))
     rec_line = ", ".join(f"{m}: {recs.get(m, '?')}" for m in MODES)
     loads = "; ".join(" ".join(f"{x:.2f}" for x in la) for la in load)
     print("\n" + table + f"\n\naudit records written: {rec_line}\nload averages: {loads}\n")
@@ -143,7 +176,7 @@ def main() -> int:
     rawf = out / f"{stamp:%Y-%m-%d}-audit-raw.md"
     md.write_text(
         f"# Audit log cost benchmark, {stamp:%Y-%m-%d %H:%M}\n\n{machine()}\n\n"
-        f"`bench/run-audit.sh --scale {args.scale} --rounds {args.rounds}`: {n:,} records of 1 KiB per "
+        f"`bench/run-audit.sh --scale {args.scale} --rounds {args.rounds}{' --perf' if args.perf else ''}`: {n:,} records of 1 KiB per "
         "run. Four brokers side by side (auditing off; on at authz level none, first (the "
         "default), all), PLAINTEXT, User:ANONYMOUS a super user, one partition; each round "
         "runs every case on every broker, one busy at a time, the order rotating. Medians over "

@@ -64,6 +64,7 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 sys.path.insert(0, str(ROOT / "bench"))
 import sluice_harness as h  # noqa: E402
 from bench import PERF_RE, Raw, machine, run_timed  # noqa: E402
+from perfprof import chain_share  # noqa: E402
 
 MECH = "SCRAM-SHA-512"
 USERS = {"root": "root-bench-pw", "app": "app-bench-pw"}
@@ -304,21 +305,8 @@ def perf_summary(data: Path, title: str, raw: Raw) -> dict:
     incl_share = max((float(ln.split("%")[0]) for ln in entries), default=0.0)
     # Where the time under check goes: the leaf function of every sample
     # whose call chain passes through authorize.c's check.
-    sc = subprocess.run(["perf", "script", "-i", str(data), "-F", "ip,sym"], capture_output=True, timeout=600)
-    total = under = 0
-    leaves: dict[str, int] = {}
-    for sample in sc.stdout.decode(errors="replace").split("\n\n"):
-        frames = [ln.split(None, 1)[1].rsplit("+", 1)[0] for ln in sample.strip().splitlines()
-                  if len(ln.split(None, 1)) == 2]
-        if not frames:
-            continue
-        total += 1
-        if "check" in frames or any(f.startswith("sl_authz") for f in frames):
-            under += 1
-            key = frames[0] if not frames[0].startswith("__") or len(frames) < 2 else f"{frames[0]} <- {frames[1]}"
-            leaves[key] = leaves.get(key, 0) + 1
-    breakdown = "\n".join(f"{v / max(total, 1) * 100:6.2f}%  {k}" for k, v in
-                          sorted(leaves.items(), key=lambda kv: -kv[1])[:15])
+    ch = chain_share(data, lambda f: f == "check" or f.startswith("sl_authz"))
+    total, under, breakdown = ch["total"], ch["under"], ch["leaves"]
     raw.parts.append(f"## perf: {title}\n\n$ perf record -e cpu-clock -F 999 --call-graph dwarf,16384 -p <broker>"
                      " (during the run)\n$ perf report --no-children --stdio --sort symbol\n\ntop symbols by own "
                      "samples:\n\n```\n" + "\n".join(own[:25]) + "\n```\n\nthe authorizer's functions, own "

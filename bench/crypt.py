@@ -8,8 +8,12 @@ directories:
   * produce 1 KiB records at full speed, acks=1 (kafka-producer-perf-test);
   * produce latency at a fixed 5,000 records/s, acks=all (p50/p99);
   * consume what was produced with kcat and with kafka-consumer-perf-test;
-each case on both brokers, alternating. Prints the figures and the on/off
-ratio (the issue's goal: at least 0.9), and writes bench/results/<date>-crypt.md.
+each case on both brokers, back to back, one busy at a time; --rounds N
+repeats the whole set N times, the broker order swapped every round. Prints
+the medians over the rounds, the on/off ratio of each round and their median
+(the issue's goal: at least 0.9), and writes bench/results/<date>-crypt.md.
+On this shared machine one run of a case swings by 2x (bench/README.md):
+only the median of several rounds says anything.
 
 --listener SASL_SSL runs the clients over the secure default instead (TLS 1.3
 with a bench CA, SCRAM-SHA-256 as a super user created offline before the first
@@ -25,6 +29,7 @@ import argparse
 import datetime as dt
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -55,6 +60,7 @@ def main() -> int:
     ap.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--listener", default="PLAINTEXT", choices=("PLAINTEXT", "SASL_SSL"))
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     raw = Raw()
     load0 = os.popen("uptime").read().strip()
@@ -87,7 +93,7 @@ def main() -> int:
             b = h.Broker(work / mode, config=cfg)
             eps[mode] = b.bootstrap
         brokers[mode] = b
-    res: dict[str, dict[str, dict]] = {m: {} for m in MODES}
+    res: dict[str, dict[str, list[dict]]] = {m: {} for m in MODES}
     try:
         for mode, b in brokers.items():
             b.start()
@@ -95,25 +101,28 @@ def main() -> int:
             h.create_topic(b.bootstrap, "crypt", 1)
             h.create_topic(b.bootstrap, "crypt-lat", 1)
         # Alternate the two brokers case by case, so drift hits both; only one
-        # is busy at a time.
-        for case in ("produce", "latency", "kcat", "perf"):
-            for mode, b in brokers.items():
-                title = f"{mode}: {case}"
-                print(f"   {title} ...", flush=True)
-                ep = eps[mode]
-                cpu0 = broker_cpu_s(b)
-                if case == "produce":
-                    r = produce(ep, props, "crypt", n, "1", -1, raw, title)
-                elif case == "latency":
-                    r = produce(ep, props, "crypt-lat", nl, "all", LAT_RATE, raw, title)
-                elif case == "kcat":
-                    r = consume_kcat(ep, props, "crypt", n, raw, title)
-                else:
-                    r = consume_perf(ep, props, "crypt", n, work, raw, title)
-                r["cpu_s"] = broker_cpu_s(b) - cpu0
-                res[mode][case] = r
-                failed |= not r["ok"]
-                b.check_alive()
+        # is busy at a time; the order swaps every round. Consumers read the
+        # first n records (the produce of round 1).
+        for rnd in range(args.rounds):
+            order = list(brokers.items()) if rnd % 2 == 0 else list(brokers.items())[::-1]
+            for case in ("produce", "latency", "kcat", "perf"):
+                for mode, b in order:
+                    title = f"round {rnd + 1}: {mode}: {case}"
+                    print(f"   {title} ...", flush=True)
+                    ep = eps[mode]
+                    cpu0 = broker_cpu_s(b)
+                    if case == "produce":
+                        r = produce(ep, props, "crypt", n, "1", -1, raw, title)
+                    elif case == "latency":
+                        r = produce(ep, props, "crypt-lat", nl, "all", LAT_RATE, raw, title)
+                    elif case == "kcat":
+                        r = consume_kcat(ep, props, "crypt", n, raw, title)
+                    else:
+                        r = consume_perf(ep, props, "crypt", n, work, raw, title)
+                    r["cpu_s"] = broker_cpu_s(b) - cpu0
+                    res[mode].setdefault(case, []).append(r)
+                    failed |= not r["ok"]
+                    b.check_alive()
     finally:
         for mode, b in brokers.items():
             log = b.log_tail(20)
@@ -126,34 +135,47 @@ def main() -> int:
             raw.parts.append(f"## {mode}: broker log tail\n\n```\n{log}\n```\n")
         shutil.rmtree(work, ignore_errors=True)
 
-    def val(case: str, r: dict) -> str:
-        if not r.get("ok"):
-            return f"failed: {r.get('why')}"
-        return f"{r['p99']}" if "p99" in case else f"{r['mbs']:.1f}"
+    def key(case: str) -> str:
+        return "p99" if case == "latency" else "mbs"
+
+    def med(rs: list[dict], k: str):
+        xs = [r[k] for r in rs if r.get("ok")]
+        return statistics.median(xs) if xs else None
+
+    def ratios(case: str, k: str, off_over_on: bool) -> list[float]:
+        """The ratio of each round (both brokers measured back to back)."""
+        out = []
+        for p, s_ in zip(res["plain"].get(case, []), res["sealed"].get(case, [])):
+            if p.get("ok") and s_.get("ok") and p[k] and s_[k]:
+                out.append(p[k] / s_[k] if off_over_on else s_[k] / p[k])
+        return out
 
     labels = {"produce": f"produce {n:,} x 1 KiB acks=1, MB/s",
               "latency": f"produce p99 at {LAT_RATE}/s acks=all, ms",
               "kcat": "consume kcat, MB/s", "perf": "consume perf-test (group), MB/s"}
-    lines = ["| case | encryption off | encryption on | on / off |", "|---|---:|---:|---:|"]
+    lines = ["| case | encryption off (median) | encryption on (median) | on / off, each round | "
+             "on / off (median of rounds) |", "|---|---:|---:|---|---:|"]
     for case, label in labels.items():
-        p, s = res["plain"].get(case, {}), res["sealed"].get(case, {})
-        ratio = "-"
-        if p.get("ok") and s.get("ok"):
-            if "p99" in label:
-                ratio = f"{p['p99'] / s['p99']:.2f} (off / on: lower is worse)" if s["p99"] else "-"
-            else:
-                ratio = f"{s['mbs'] / p['mbs']:.2f}"
-        lines.append(f"| {label} | {val(label, p)} | {val(label, s)} | {ratio} |")
-    lines += ["", "Broker CPU time per case (user + system, s; the ratio is off / on: 1.0 means sealing "
-              "costs the broker nothing, 0.5 that it doubles its work):", "",
-              "| case | encryption off | encryption on | off / on |", "|---|---:|---:|---:|"]
+        k = key(case)
+        p, s = med(res["plain"].get(case, []), k), med(res["sealed"].get(case, []), k)
+        rs = ratios(case, k, case == "latency")
+        each = ", ".join(f"{x:.2f}" for x in rs) or "-"
+        mr = f"{statistics.median(rs):.2f}" if rs else "-"
+        if case == "latency":
+            mr += " (off / on: lower is worse)"
+        fmt = (lambda v: "failed" if v is None else (f"{v:.0f}" if k == "p99" else f"{v:.1f}"))
+        lines.append(f"| {label} | {fmt(p)} | {fmt(s)} | {each} | {mr} |")
+    lines += ["", "Broker CPU time per case (user + system, s, median over the rounds; the ratio is off / on: "
+              "1.0 means sealing costs the broker nothing, 0.5 that it doubles its work):", "",
+              "| case | encryption off | encryption on | off / on (median of rounds) |", "|---|---:|---:|---:|"]
     for case, label in labels.items():
-        p, s_ = res["plain"].get(case, {}), res["sealed"].get(case, {})
-        if "cpu_s" in p and "cpu_s" in s_:
-            ratio = f"{p['cpu_s'] / s_['cpu_s']:.2f}" if s_["cpu_s"] > 0 else "-"
+        p, s_ = med(res["plain"].get(case, []), "cpu_s"), med(res["sealed"].get(case, []), "cpu_s")
+        rs = ratios(case, "cpu_s", True)
+        if p is not None and s_ is not None:
             short = {"produce": "produce, acks=1", "latency": f"produce at {LAT_RATE}/s, acks=all",
                      "kcat": "consume, kcat", "perf": "consume, perf-test"}[case]
-            lines.append(f"| {short} | {p['cpu_s']:.2f} | {s_['cpu_s']:.2f} | {ratio} |")
+            lines.append(f"| {short} | {p:.2f} | {s_:.2f} | {statistics.median(rs):.2f} |" if rs else
+                         f"| {short} | {p:.2f} | {s_:.2f} | - |")
     table = "\n".join(lines)
     print("\n" + table + "\n")
     out = Path(args.out)
@@ -163,7 +185,9 @@ def main() -> int:
     rawf = out / f"{dt.datetime.now():%Y-%m-%d}-crypt{sfx}-raw.md"
     md.write_text(
         f"# Encryption at rest benchmark, {dt.datetime.now():%Y-%m-%d %H:%M}\n\n{machine()}\n\n"
-        f"Clients on a {args.listener} listener; load before the run: {load0}.\n\n"
+        f"`bench/run-crypt.sh --scale {args.scale:g} --rounds {args.rounds} --listener {args.listener}`: "
+        f"clients on a {args.listener} listener; load before the run: {load0}; after: "
+        f"{os.popen('uptime').read().strip()}.\n\n"
         "Two brokers side by side, one with sluice.encryption.enable=true (every batch sealed "
         "with AES-256-GCM, fetches read and decrypted through pread), one with it false "
         "(fetches by sendfile); each case runs on both, back to back, one broker busy at a "

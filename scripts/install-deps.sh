@@ -65,10 +65,11 @@ command -v python3 >/dev/null || apt_install python3
 
 # --- all: compilers and clients from Debian -----------------------------------
 # clang 14 is Debian 12's clang; libfuzzer-14-dev brings libFuzzer, and
-# libclang-rt-14-dev (a dependency of clang) the sanitizer runtimes.
+# libclang-rt-14-dev the sanitizer runtimes (named: a machine whose clang came
+# without it cannot link make asan-build).
 # kcat links Debian's librdkafka 2.0.2: the oldest librdkafka we test against.
 # sslscan and openssl: the TLS tests scan listeners and make test keys.
-apt_install clang libfuzzer-14-dev sslscan openssl
+apt_install clang libfuzzer-14-dev libclang-rt-14-dev sslscan openssl
 
 # --- Java 17+ and Maven --------------------------------------------------------
 java_major() {

@@ -55,8 +55,9 @@ void sl_api_audit_config(struct sl_aj *j, const char *key, size_t klen, const ch
     sl_aj_key_str(j, key, klen);
     if (vlen < 0 || !value)
         sl_aj_null(j);
-    else if (secret_key(k))
-        sl_aj_cstr(j, "[hidden]");
+    else if (secret_key(k) && !(strcmp(k, "sluice.keys.rewrap") == 0 && vlen == 3 &&
+                                 memcmp(value, "now", 3) == 0))
+        sl_aj_cstr(j, "[hidden]"); /* the rewrap action's one value is no secret; another is */
     else
         sl_aj_str(j, value, (size_t)vlen);
 }

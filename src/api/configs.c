@@ -6,7 +6,10 @@
  * "") is described from the broker's static configuration followed by its
  * read-only status entries (server/broker_status.h), and changing it
  * at run time is refused with INVALID_REQUEST until dynamic broker
- * configuration exists. BROKER_LOGGER (8) describes as empty.
+ * configuration exists, except for one action key: sluice.keys.rewrap=now
+ * (alone in its resource) starts an online key rewrap
+ * (server/key_rewrap.h), recorded as a config.alter change on the cluster.
+ * BROKER_LOGGER (8) describes as empty.
  *
  * Authorization: DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic (29), on the
  * cluster for the broker and its loggers (31), on the group (30).
@@ -26,6 +29,7 @@
 #include "security/authz/authorize.h"
 #include "server/broker.h"
 #include "server/broker_status.h"
+#include "server/key_rewrap.h"
 #include "server/registry.h"
 #include "sluice/err.h"
 
@@ -405,6 +409,78 @@ static bool audit_refused(struct sl_req *req, bool validate_only, int16_t *code,
     return true;
 }
 
+/* ---- the broker resource: the key rewrap action ---- */
+
+/* One entry of a request on the BROKER resource, whichever API. */
+struct broker_entry {
+    sl_str_t name, value; /* value.len < 0: null */
+    int8_t op;            /* OP_SET for AlterConfigs */
+};
+
+/* Whether a change of the BROKER resource is the rewrap action: true when
+ * some entry names SL_KEY_REWRAP_CONFIG, then *code and *msg say whether it
+ * is well formed (0: the only entry, SET to "now"). False: not the action
+ * (the caller refuses dynamic broker configuration as before). */
+static bool rewrap_action(struct sl_req *req, const struct broker_entry *e, int32_t n,
+                          int16_t *code, sl_str_t *msg)
+{
+    int32_t at = -1;
+    for (int32_t i = 0; i < n; i++)
+        if (sl_str_eq_c(e[i].name, SL_KEY_REWRAP_CONFIG))
+            at = i;
+    if (at < 0)
+        return false;
+    *code = SL_ERR_NONE;
+    if (n != 1) {
+        *code = SL_ERR_INVALID_REQUEST;
+        *msg = sl_api_str(req, SL_KEY_REWRAP_CONFIG " is an action: send it alone (dynamic broker "
+                               "configuration is not supported)");
+    } else if (e[at].op != OP_SET || e[at].value.len < 0 || !sl_str_eq_c(e[at].value, "now")) {
+        *code = SL_ERR_INVALID_CONFIG;
+        *msg = sl_api_str(req, "Invalid value for " SL_KEY_REWRAP_CONFIG ": the only value is "
+                               "'now' (set it to start an online key rewrap)");
+    }
+    return true;
+}
+
+/* A change of the BROKER resource (authorized: ALTER_CONFIGS on the
+ * cluster): the rewrap action is checked, started (unless validate_only)
+ * and recorded; anything else is refused as before. */
+static void alter_broker(struct sl_req *req, sl_str_t name, const struct broker_entry *e,
+                         int32_t n, bool validate_only,
+                         void (*detail)(struct sl_aj *, const void *), const void *arg,
+                         int16_t *code, sl_str_t *msg)
+{
+    if (!rewrap_action(req, e, n, code, msg)) {
+        (void)topic_resource(req, RES_BROKER, name, code, msg);
+        return;
+    }
+    if (*code == SL_ERR_NONE && !is_this_broker(req, name)) {
+        *code = SL_ERR_INVALID_REQUEST;
+        *msg = sl_api_str(req, "Unexpected broker id, expected this broker's node.id");
+    }
+    if (validate_only)
+        return;
+    if (audit_refused(req, false, code, msg))
+        return;
+    if (*code == SL_ERR_NONE) {
+        char buf[512];
+        *code = sl_key_rewrap_start(req->broker, buf, sizeof buf);
+        if (*code != SL_ERR_NONE)
+            *msg = sl_api_str(req, buf);
+    }
+    struct sl_audit_change ch = {
+        .type = "config.alter", .res_type = SL_ACL_RES_CLUSTER, .name = SL_ACL_CLUSTER_NAME,
+        .name_len = strlen(SL_ACL_CLUSTER_NAME), .pattern = SL_ACL_PAT_LITERAL,
+        .op = SL_ACL_OP_ALTER_CONFIGS, .detail = detail, .detail_arg = arg, .error = *code,
+        .message = *code && msg->len > 0 ? sl_api_cstr(req, *msg) : NULL};
+    int16_t err = sl_api_audit_change(req, &ch);
+    if (err != *code) {
+        *code = err;
+        *msg = sl_api_str(req, SL_API_AUDIT_REFUSED_MSG);
+    }
+}
+
 int sl_api_alter_configs(struct sl_req *req)
 {
     struct AlterConfigsRequest *body = req->body;
@@ -420,6 +496,15 @@ int sl_api_alter_configs(struct sl_req *req)
         if (!config_allowed(req, q->resource_type, q->resource_name, SL_ACL_OP_ALTER_CONFIGS,
                             &r->error_code, &r->error_message))
             continue;
+        if (q->resource_type == RES_BROKER) {
+            int32_t ne = q->configs.n > 0 ? q->configs.n : 0;
+            struct broker_entry *e = sl_arena_alloc(&req->arena, sizeof(*e) * (size_t)(ne + 1));
+            for (int32_t c = 0; c < ne; c++)
+                e[c] = (struct broker_entry){q->configs.a[c].name, q->configs.a[c].value, OP_SET};
+            alter_broker(req, q->resource_name, e, ne, body->validate_only, alter_detail, q,
+                         &r->error_code, &r->error_message);
+            continue;
+        }
         if (!topic_resource(req, q->resource_type, q->resource_name, &r->error_code, &r->error_message)) {
             if (q->resource_type == RES_TOPIC && !body->validate_only &&
                 !audit_refused(req, false, &r->error_code, &r->error_message))
@@ -466,6 +551,16 @@ int sl_api_incremental_alter_configs(struct sl_req *req)
         if (!config_allowed(req, q->resource_type, q->resource_name, SL_ACL_OP_ALTER_CONFIGS,
                             &r->error_code, &r->error_message))
             continue;
+        if (q->resource_type == RES_BROKER) {
+            int32_t ne = q->configs.n > 0 ? q->configs.n : 0;
+            struct broker_entry *e = sl_arena_alloc(&req->arena, sizeof(*e) * (size_t)(ne + 1));
+            for (int32_t c = 0; c < ne; c++)
+                e[c] = (struct broker_entry){q->configs.a[c].name, q->configs.a[c].value,
+                                             q->configs.a[c].config_operation};
+            alter_broker(req, q->resource_name, e, ne, body->validate_only, incremental_detail, q,
+                         &r->error_code, &r->error_message);
+            continue;
+        }
         if (!topic_resource(req, q->resource_type, q->resource_name, &r->error_code, &r->error_message)) {
             if (q->resource_type == RES_TOPIC && !body->validate_only &&
                 !audit_refused(req, false, &r->error_code, &r->error_message))

@@ -76,6 +76,11 @@ int sl_cli_load_config(const struct sl_cli_target *t, struct sl_client_config *c
  * or -1 with the message printed. */
 int sl_cli_connect(const struct sl_cli_target *t, struct sl_kclient *k);
 
+/* `sluice keys rewrap --bootstrap-server ...` (keys_online.c): asks the
+ * broker for an online rewrap and waits for its outcome (at most timeout_s
+ * seconds). Returns the exit status. */
+int sl_cli_keys_rewrap_online(const struct sl_cli_target *t, int timeout_s);
+
 /* Opens the metadata store of t->data_dir (offline). When the directory is
  * encrypted at rest, loads its keyring into kr first (--keys-command, else
  * --keys-file, else <data dir>/keys/keyring; caller frees kr after closing

@@ -1,27 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * `sluice keys rotate|rewrap --data-dir DIR`: key rotation for encryption
- * at rest, offline (the broker stopped: the command takes the data
- * directory's lock as the broker does).
+ * `sluice keys rotate|rewrap`: key rotation for encryption at rest.
  *
- *   rotate  adds a key version (RAND_bytes) to the key file; the broker
- *           wraps the data keys of new segments with it from its next start.
- *           Refused with --keys-command: rotate in the key service instead.
- *   rewrap  rewraps the data key of every sealed file (segments, the
- *           consumer offsets log, producer state snapshots) under the newest
- *           version, one header slot
- *           write + fdatasync per file (a crash leaves each file under its
- *           old or its new wrapping, both readable; run it again), and
+ *   rotate  adds a key version (RAND_bytes) to the key file, atomically
+ *           (a temporary file renamed over it) under a lock on the key
+ *           file's directory, so it may run while the broker runs; the
+ *           broker wraps new data keys with it from its next start or its
+ *           next online rewrap. Refused with --keys-command: rotate in the
+ *           key service instead.
+ *   rewrap --data-dir DIR (offline: the broker stopped; the command takes
+ *           the data directory's lock as the broker does) rewraps the data
+ *           key of every sealed file (segments, the consumer offsets log,
+ *           producer state snapshots) under the newest version, one header
+ *           slot write + fdatasync per file (a crash leaves each file under
+ *           its old or its new wrapping, both readable; run it again), and
  *           reseals the metadata store (write, fsync, rename). Afterwards no
  *           file needs an older version: it can be removed from the keyring.
+ *   rewrap --bootstrap-server HOST:PORT [--command-config FILE] asks the
+ *           running broker to do the same (keys_online.c) and waits.
  *
- * Left out: rewrap through a running broker (online), re-encrypting data
- * with new data keys (a rewrap changes only the wrapping; a compromised data
- * key needs the segment rewritten).
+ * Left out: re-encrypting data with new data keys (a rewrap changes only the
+ * wrapping; a compromised data key needs the segment rewritten).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +40,7 @@
 #include "core/mem.h"
 #include "crypto/fileops_aead.h"
 #include "crypto/key_provider.h"
+#include "crypto/rewrap_walk.h"
 #include "crypto/sealed_format.h"
 #include "meta/meta_local.h"
 #include "storage/producer_state.h"
@@ -44,59 +49,16 @@ static const char USAGE[] =
     "usage: sluice keys rotate --data-dir DIR [--keys-file FILE]\n"
     "       sluice keys rewrap --data-dir DIR [--log-dir DIR] [--keys-file FILE |\n"
     "                          --keys-command CMD]\n"
-    "Encryption-at-rest keys of a stopped broker's data directory (docs/ENCRYPTION.md).\n"
-    "rotate adds a new key version to the keyring (default DIR/keys/keyring); new\n"
-    "segments use it from the next start. rewrap rewraps every data key under the\n"
-    "newest version, after which older versions can be removed from the keyring.\n"
+    "       sluice keys rewrap --bootstrap-server HOST:PORT [--command-config FILE]\n"
+    "                          [--timeout SECONDS]\n"
+    "Encryption-at-rest keys (docs/ENCRYPTION.md). rotate adds a new key version to\n"
+    "the keyring (default DIR/keys/keyring), also while the broker runs; the broker\n"
+    "uses it from its next start or online rewrap. rewrap rewraps every data key\n"
+    "under the newest version, after which older versions can be removed from the\n"
+    "keyring: with --data-dir on a stopped broker's data directory, with\n"
+    "--bootstrap-server through the running broker (a super user: ALTER_CONFIGS on\n"
+    "the cluster), waiting at most --timeout seconds (default 3600) for the outcome.\n"
     "--log-dir: the partition logs when log.dirs is not DIR/logs.\n";
-
-struct rewrap_stats {
-    struct sl_fileops_aead *layer;
-    int rewrapped, current, failed;
-};
-
-/* True for the sealed files rewrap visits: segments and the producer state
- * snapshots (sealed blobs with the same header). */
-static bool rewrap_candidate(const char *path)
-{
-    size_t n = strlen(path), sn = strlen(SL_PSTATE_SNAPSHOT_NAME);
-    return sl_fileops_aead_sealed_path(path) ||
-           (n > sn && path[n - sn - 1] == '/' &&
-            strcmp(path + n - sn, SL_PSTATE_SNAPSHOT_NAME) == 0);
-}
-
-/* Rewraps every *.log and snapshot under dir (recursively). */
-static void rewrap_tree(const char *dir, struct rewrap_stats *st)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char path[4200];
-        if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
-            continue;
-        struct stat sb;
-        if (lstat(path, &sb) != 0)
-            continue;
-        if (S_ISDIR(sb.st_mode)) {
-            rewrap_tree(path, st);
-        } else if (S_ISREG(sb.st_mode) && rewrap_candidate(path)) {
-            int r = sl_fileops_aead_rewrap(st->layer, path);
-            if (r == 1)
-                st->rewrapped++;
-            else if (r == 0)
-                st->current++;
-            else {
-                fprintf(stderr, "sluice: %s: cannot rewrap: %s\n", path, strerror(-r));
-                st->failed++;
-            }
-        }
-    }
-    closedir(d);
-}
 
 /* Reseals the metadata store under the newest key. 1 done, 0 none, -1. */
 static int reseal_meta(const char *data_dir, const struct sl_keyring *kr)
@@ -157,7 +119,7 @@ int sl_cli_keys(int argc, char **argv)
         fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? SLUICE_CLI_EXIT_USAGE : SLUICE_CLI_EXIT_OK;
     }
-    const char *verb = argv[1], *log_dir = NULL;
+    const char *verb = argv[1], *log_dir = NULL, *timeout = NULL;
     bool rotate = strcmp(verb, "rotate") == 0;
     if (!rotate && strcmp(verb, "rewrap") != 0)
         return sl_cli_usage_error("keys", "unknown keys command '%s' (rotate, rewrap)", verb);
@@ -165,29 +127,59 @@ int sl_cli_keys(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         int r;
         if ((r = sl_cli_target_opt(&t, argc, argv, &i)) != 0 ||
-            (r = sl_cli_opt("--log-dir", argc, argv, &i, &log_dir)) != 0) {
+            (r = sl_cli_opt("--log-dir", argc, argv, &i, &log_dir)) != 0 ||
+            (r = sl_cli_opt("--timeout", argc, argv, &i, &timeout)) != 0) {
             if (r < 0)
                 return SLUICE_CLI_EXIT_USAGE;
         } else {
             return sl_cli_usage_error("keys", "unexpected argument '%s'", argv[i]);
         }
     }
-    if (!t.data_dir || t.bootstrap || t.command_config)
-        return sl_cli_usage_error("keys", "keys commands work offline: give --data-dir DIR");
+    bool online = t.bootstrap || t.command_config;
+    if (online && (rotate || t.data_dir || t.keys_file || t.keys_command || log_dir))
+        return sl_cli_usage_error("keys", rotate ? "rotate works on the key file: give --data-dir "
+                                                   "DIR (the broker may run)"
+                                                 : "rewrap works either online "
+                                                   "(--bootstrap-server, --command-config) or "
+                                                   "offline (--data-dir and its options)");
+    if (timeout && !online)
+        return sl_cli_usage_error("keys", "--timeout is for the online rewrap");
+    if (online) {
+        char *end = NULL;
+        long secs = timeout ? strtol(timeout, &end, 10) : 3600;
+        if (timeout && (!*timeout || *end || secs < 1 || secs > 604800))
+            return sl_cli_usage_error("keys", "--timeout %s: seconds, 1 to 604800", timeout);
+        return sl_cli_keys_rewrap_online(&t, (int)secs);
+    }
+    if (!t.data_dir)
+        return sl_cli_usage_error("keys", "say where: --data-dir DIR, or for an online rewrap "
+                                          "--bootstrap-server HOST:PORT");
     if (rotate && t.keys_command)
         return sl_cli_fail("the keys come from --keys-command: add the new version in the key "
                            "service, then run 'sluice keys rewrap'");
     if (!sl_keys_marker_present(t.data_dir))
         return sl_cli_fail("%s is not encrypted at rest (no %s/%s)", t.data_dir, t.data_dir,
                            SL_ENCRYPTION_MARKER);
-    /* The broker's own lock: refuse while it runs. */
-    char lpath[4200];
-    snprintf(lpath, sizeof(lpath), "%s/.lock", t.data_dir);
-    int lock = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    /* rotate: a lock on the key file's directory (two rotations at once
+     * would lose a version); the file is replaced by a rename, so the
+     * broker, which reads it only at start and at an online rewrap, sees
+     * the old or the new file whole. rewrap offline: the broker's own lock,
+     * refused while it runs. */
+    char lpath[4200], kpath[4200];
+    sl_keys_default_path(t.data_dir, t.keys_file, kpath, sizeof(kpath));
+    if (rotate)
+        snprintf(lpath, sizeof(lpath), "%s", dirname(kpath));
+    else
+        snprintf(lpath, sizeof(lpath), "%s/.lock", t.data_dir);
+    int lock = rotate ? open(lpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                      : open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0 || flock(lock, rotate ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
         if (lock >= 0)
             close(lock);
-        return sl_cli_fail("%s is in use (is the broker running?): keys commands work offline",
+        if (rotate)
+            return sl_cli_fail("%s: cannot lock: %s", lpath, strerror(errno));
+        return sl_cli_fail("%s is in use (is the broker running?): use 'sluice keys rewrap "
+                           "--bootstrap-server HOST:PORT' for an online rewrap",
                            t.data_dir);
     }
     sl_log_min_level = SL_LOG_ERROR;
@@ -208,27 +200,29 @@ int sl_cli_keys(int argc, char **argv)
             sl_cli_fail("%s", err);
             goto out;
         }
-        printf("added key version %u to %s; new segments use it from the broker's next start; "
-               "run 'sluice keys rewrap' to move existing data keys to it\n",
+        printf("added key version %u to %s; the broker uses it from its next start or its "
+               "next online rewrap; run 'sluice keys rewrap' to move existing data keys to it\n",
                sl_keyring_newest(&kr)->version, path);
         rc = SLUICE_CLI_EXIT_OK;
         goto out;
     }
-    struct rewrap_stats st = {.layer = sl_fileops_aead_new(&sl_fileops_posix, &kr)};
+    struct sl_rewrap_stats st = {0};
+    struct sl_fileops_aead *layer = sl_fileops_aead_new(&sl_fileops_posix, &kr);
     char dir[4200];
     snprintf(dir, sizeof(dir), "%s/logs", t.data_dir);
-    rewrap_tree(log_dir ? log_dir : dir, &st);
+    sl_rewrap_tree(layer, log_dir ? log_dir : dir, &st, NULL);
     snprintf(dir, sizeof(dir), "%s/internal", t.data_dir);
-    rewrap_tree(dir, &st);
-    sl_fileops_aead_free(st.layer);
+    sl_rewrap_tree(layer, dir, &st, NULL);
+    sl_fileops_aead_free(layer);
     int m = reseal_meta(t.data_dir, &kr);
     if (m < 0)
         st.failed++;
-    printf("rewrapped %d file(s) under key version %u (%d already were)%s\n", st.rewrapped,
-           sl_keyring_newest(&kr)->version, st.current,
+    printf("rewrapped %lld file(s) under key version %u (%lld already were)%s\n",
+           (long long)st.rewrapped,
+           sl_keyring_newest(&kr)->version, (long long)st.current,
            m > 0 ? "; resealed the metadata store" : "");
     if (st.failed) {
-        sl_cli_fail("%d file(s) failed: keep the older key versions", st.failed);
+        sl_cli_fail("%lld file(s) failed: keep the older key versions", (long long)st.failed);
         goto out;
     }
     printf("no file needs a key version older than %u any more\n",

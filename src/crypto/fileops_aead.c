@@ -21,6 +21,19 @@
  * it, append and ftruncate take it exclusively for the table update only.
  * `wmu` serialises appends (the frame buffer). `cmu` guards the cache,
  * `mmu` the read mapping (replaced, never unmapped, while the file is open).
+ *
+ * Header locks: every write of a file's key slots (the header of a new file,
+ * a rewrap, a shred) holds the layer's header lock of that file, one of
+ * HDR_LOCKS mutexes chosen by a hash of the file's identity (the last two
+ * path components, the same whichever spelling of the log directory the
+ * caller used). A rewrap reads the header, unwraps, writes the other slot and
+ * syncs under it, and a shred zeroes both slots under it, so a shred never
+ * falls between a rewrap's read and its write: a file shredded stays
+ * shredded (a rewrap that comes after finds no valid slot and leaves it).
+ *
+ * The keyring is held through an atomic pointer (sl_fileops_aead_set_keyring:
+ * an online rewrap swaps it); each use loads it once. Open files keep their
+ * data key in memory and never look at the keyring again.
  */
 #include "crypto/fileops_aead.h"
 
@@ -29,10 +42,12 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -54,12 +69,20 @@
 #define FRAME_OVERHEAD SL_SEALED_FRAME_OVERHEAD
 #define CACHE_MAX (1u << 20)     /* frames larger than this are not cached */
 #define ZERO_CHECK_MAX (16 << 20)
+#define HDR_LOCKS 64
 
 struct sl_fileops_aead {
     struct sl_fileops ops; /* first: the vtable handed out is this struct */
     const struct sl_fileops *lower;
-    const struct sl_keyring *kr;
+    _Atomic(const struct sl_keyring *) kr;
+    pthread_mutex_t hdr_mu[HDR_LOCKS];
+    atomic_int rewrap_delay_ms; /* test hook: a pause inside a rewrap's critical section */
 };
+
+static const struct sl_keyring *keyring(const struct sl_fileops_aead *a)
+{
+    return atomic_load_explicit(&((struct sl_fileops_aead *)a)->kr, memory_order_acquire);
+}
 
 struct frame {
     int64_t lpos; /* logical position of its first plaintext byte */
@@ -134,16 +157,30 @@ static void identity(const char *path, char *out, size_t cap, size_t *len)
     *len = n < 0 ? 0 : ((size_t)n >= cap ? cap - 1 : (size_t)n);
 }
 
+/* The header lock of the file at path (see the top). */
+static pthread_mutex_t *hdr_lock(const struct sl_fileops_aead *a, const char *path)
+{
+    char ident[256];
+    size_t n;
+    identity(path, ident, sizeof(ident), &n);
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)ident[i]) * 16777619u;
+    return (pthread_mutex_t *)&a->hdr_mu[h % HDR_LOCKS];
+}
+
 /* Writes a fresh header with a new data key (in f->dkey) into slot 0. */
 static int header_create(struct aead_file *f)
 {
     uint8_t hdr[HDR_SIZE];
-    int rc = sl_sealed_header_new(f->a->kr, hdr, f->dkey);
-    if (rc < 0)
-        return rc;
-    rc = f->lower->ops->ftruncate(f->lower, 0);
+    pthread_mutex_t *mu = hdr_lock(f->a, f->path);
+    pthread_mutex_lock(mu);
+    int rc = sl_sealed_header_new(keyring(f->a), hdr, f->dkey);
+    if (rc == 0)
+        rc = f->lower->ops->ftruncate(f->lower, 0);
     if (rc == 0)
         rc = sl_file_pwrite_full(f->lower, hdr, HDR_SIZE, 0);
+    pthread_mutex_unlock(mu);
     if (rc == 0)
         f->have_key = true;
     return rc;
@@ -364,7 +401,7 @@ static int ae_open(const struct sl_fileops *ops, const char *path, int flags, st
     }
     int which;
     uint32_t kv;
-    rc = sl_sealed_header_unwrap(a->kr, hdr, f->dkey, &which, &kv);
+    rc = sl_sealed_header_unwrap(keyring(a), hdr, f->dkey, &which, &kv);
     if (rc < 0) {
         SL_ERROR("crypto", "%s: %s", path,
                  rc == -EPROTO        ? "not a sealed file (written with encryption at rest off?) "
@@ -794,9 +831,13 @@ static int ae_raw_fd(struct sl_file *file)
 static int shred(const struct sl_fileops_aead *a, const char *path)
 {
     struct sl_file *lf = NULL;
+    pthread_mutex_t *mu = hdr_lock(a, path);
+    pthread_mutex_lock(mu);
     int rc = a->lower->open(a->lower, path, SL_FILE_RDWR, &lf);
-    if (rc < 0)
+    if (rc < 0) {
+        pthread_mutex_unlock(mu);
         return rc == -ENOENT ? 0 : rc;
+    }
     uint8_t hdr[HDR_SIZE];
     if (sl_file_pread_full(lf, hdr, HDR_SIZE, 0) == HDR_SIZE && sl_sealed_is_sealed(hdr, HDR_SIZE)) {
         uint8_t zero[2 * SLOT_SIZE] = {0};
@@ -805,6 +846,7 @@ static int shred(const struct sl_fileops_aead *a, const char *path)
             rc = lf->ops->fdatasync(lf);
     }
     lf->ops->close(lf);
+    pthread_mutex_unlock(mu);
     return rc;
 }
 
@@ -847,7 +889,7 @@ static int ae_blob_seal(const struct sl_fileops *ops, const char *path, const ui
     char ident[256];
     size_t il;
     identity(path, ident, sizeof(ident), &il);
-    return sl_sealed_blob_seal(a->kr, ident, in, n, out, out_len);
+    return sl_sealed_blob_seal(keyring(a), ident, in, n, out, out_len);
 }
 
 static int ae_blob_open(const struct sl_fileops *ops, const char *path, const uint8_t *in,
@@ -859,7 +901,7 @@ static int ae_blob_open(const struct sl_fileops *ops, const char *path, const ui
     identity(path, ident, sizeof(ident), &il);
     if (!sl_sealed_is_sealed(in, n))
         return -EPROTO;
-    return sl_sealed_blob_open(a->kr, ident, in, n, out, out_len);
+    return sl_sealed_blob_open(keyring(a), ident, in, n, out, out_len);
 }
 
 static int ae_mkdir(const struct sl_fileops *ops, const char *path)
@@ -913,13 +955,35 @@ struct sl_fileops_aead *sl_fileops_aead_new(const struct sl_fileops *lower,
         .blob_open = ae_blob_open,
     };
     a->lower = lower;
-    a->kr = kr;
+    atomic_init(&a->kr, kr);
+    atomic_init(&a->rewrap_delay_ms, 0);
+    for (int i = 0; i < HDR_LOCKS; i++)
+        pthread_mutex_init(&a->hdr_mu[i], NULL);
     return a;
 }
 
 void sl_fileops_aead_free(struct sl_fileops_aead *a)
 {
+    if (!a)
+        return;
+    for (int i = 0; i < HDR_LOCKS; i++)
+        pthread_mutex_destroy(&a->hdr_mu[i]);
     free(a);
+}
+
+void sl_fileops_aead_set_keyring(struct sl_fileops_aead *a, const struct sl_keyring *kr)
+{
+    atomic_store_explicit(&a->kr, kr, memory_order_release);
+}
+
+const struct sl_keyring *sl_fileops_aead_keyring(const struct sl_fileops_aead *a)
+{
+    return keyring(a);
+}
+
+void sl_fileops_aead_set_rewrap_delay(struct sl_fileops_aead *a, int ms)
+{
+    atomic_store(&a->rewrap_delay_ms, ms);
 }
 
 const struct sl_fileops *sl_fileops_aead_ops(struct sl_fileops_aead *a)
@@ -949,24 +1013,62 @@ int sl_fileops_aead_kek_version(struct sl_fileops_aead *a, const char *path, uin
     if (rc < 0)
         return rc;
     int which;
-    rc = sl_sealed_header_unwrap(a->kr, hdr, dkey, &which, version);
+    rc = sl_sealed_header_unwrap(keyring(a), hdr, dkey, &which, version);
     OPENSSL_cleanse(dkey, sizeof(dkey));
     lf->ops->close(lf);
     return rc;
+}
+
+/* True if hdr has the sealed magic and both key slots zeroed (shredded). */
+static bool shredded(const uint8_t *hdr)
+{
+    if (!sl_sealed_is_sealed(hdr, HDR_SIZE))
+        return false;
+    for (int i = SLOT_OFF0; i < SLOT_OFF0 + 2 * SLOT_SIZE; i++)
+        if (hdr[i])
+            return false;
+    return true;
 }
 
 int sl_fileops_aead_rewrap(struct sl_fileops_aead *a, const char *path)
 {
     struct sl_file *lf;
     uint8_t hdr[HDR_SIZE], dkey[SL_AEAD_KEY_LEN], wrapped[WRAPPED_LEN];
-    int rc = read_header(a, path, SL_FILE_RDWR, &lf, hdr);
-    if (rc < 0)
+    pthread_mutex_t *mu = hdr_lock(a, path);
+    pthread_mutex_lock(mu);
+    int rc = a->lower->open(a->lower, path, SL_FILE_RDWR, &lf);
+    if (rc < 0) {
+        pthread_mutex_unlock(mu);
+        return rc == -ENOENT ? 0 : rc; /* deleted since it was listed */
+    }
+    int64_t psz = 0;
+    rc = lf->ops->size(lf, &psz);
+    if (rc == 0 && psz < HDR_SIZE) {
+        /* Being created: its header, written under this lock after the
+         * keyring swap, will use the newest key. */
+        lf->ops->close(lf);
+        pthread_mutex_unlock(mu);
+        return 0;
+    }
+    if (rc == 0 && sl_file_pread_full(lf, hdr, HDR_SIZE, 0) != HDR_SIZE)
+        rc = -EPROTO;
+    if (rc < 0 || shredded(hdr)) {
+        /* A shredded file stays so: nothing is written into it. */
+        lf->ops->close(lf);
+        pthread_mutex_unlock(mu);
         return rc;
+    }
     int which;
     uint32_t kv;
-    const struct sl_kek *kek = sl_keyring_newest(a->kr);
-    rc = sl_sealed_header_unwrap(a->kr, hdr, dkey, &which, &kv);
+    const struct sl_keyring *kr = keyring(a);
+    const struct sl_kek *kek = sl_keyring_newest(kr);
+    rc = sl_sealed_header_unwrap(kr, hdr, dkey, &which, &kv);
     if (rc == 0 && kek && kv != kek->version) {
+        int delay = atomic_load(&a->rewrap_delay_ms);
+        if (delay > 0) {
+            struct timespec ts = {delay / 1000, (long)(delay % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
         struct sl_sealed_slot cur;
         sl_sealed_slot_decode(hdr + SLOT_OFF0 + which * SLOT_SIZE, &cur);
         size_t wl;
@@ -986,6 +1088,7 @@ int sl_fileops_aead_rewrap(struct sl_fileops_aead *a, const char *path)
     }
     OPENSSL_cleanse(dkey, sizeof(dkey));
     lf->ops->close(lf);
+    pthread_mutex_unlock(mu);
     return rc;
 }
 

@@ -36,7 +36,8 @@
  * is not sealed ("*.log.deleted"), first zeroes its key slots and syncs, so
  * that topic deletion and retention destroy the only copy of each data key
  * before the file goes (best effort below the file system: an SSD or a
- * copy-on-write file system may keep the old block).
+ * copy-on-write file system may keep the old block). Shredding and rewrap
+ * of one file exclude each other (one header lock per file identity).
  *
  * Key errors at open: -ENOKEY (the file's KEK version is not in the
  * keyring), -EKEYREJECTED (the KEK does not unwrap the data key: a wrong
@@ -55,10 +56,24 @@
 struct sl_fileops_aead;
 
 /* A new sealing layer over lower (borrowed, must outlive it) with keys from
- * kr (borrowed, must outlive it and not change while files are open). */
+ * kr (borrowed, must outlive it and not change while files are open; to
+ * change keys, hand over another keyring with sl_fileops_aead_set_keyring). */
 struct sl_fileops_aead *sl_fileops_aead_new(const struct sl_fileops *lower,
                                             const struct sl_keyring *kr);
 void sl_fileops_aead_free(struct sl_fileops_aead *a);
+
+/* Replaces the keyring (an online rewrap): files created, blobs sealed and
+ * files opened from now on use kr. The old keyring must stay alive until
+ * the layer is freed (a call that loaded it may still be using it); kr is
+ * borrowed the same way. Any thread. */
+void sl_fileops_aead_set_keyring(struct sl_fileops_aead *a, const struct sl_keyring *kr);
+const struct sl_keyring *sl_fileops_aead_keyring(const struct sl_fileops_aead *a);
+
+/* Test hook (SLUICE_TEST_REWRAP_DELAY_MS, docs/ENCRYPTION.md): each rewrap
+ * that will write pauses ms milliseconds inside its critical section, after
+ * reading the header and before writing the new slot, so that a test can
+ * race a shred against it. 0 (the default) for none. */
+void sl_fileops_aead_set_rewrap_delay(struct sl_fileops_aead *a, int ms);
 
 /* The vtable to hand to sl_log_open (borrowed from a). */
 const struct sl_fileops *sl_fileops_aead_ops(struct sl_fileops_aead *a);
@@ -66,10 +81,14 @@ const struct sl_fileops *sl_fileops_aead_ops(struct sl_fileops_aead *a);
 /* True if path names a file this layer seals. */
 bool sl_fileops_aead_sealed_path(const char *path);
 
-/* Rewraps the data key of the sealed file at path (closed, not in use)
- * under the newest KEK of a's keyring, by writing the other key slot and
- * fdatasyncing: a crash leaves either the old or the new wrapping valid.
- * Returns 1 if rewrapped, 0 if already under the newest KEK, or -errno. */
+/* Rewraps the data key of the sealed file at path under the newest KEK of
+ * a's keyring, by writing the other key slot and fdatasyncing: a crash
+ * leaves either the old or the new wrapping valid. The file may be open
+ * (its readers and writers keep their data key; only the header's wrapping
+ * changes). Excludes the shredding of the same file (header locks, see the
+ * .c file): a shredded file is left shredded. Returns 1 if rewrapped, 0 if
+ * there was nothing to do (already under the newest KEK, shredded, gone,
+ * or still being created), or -errno. */
 int sl_fileops_aead_rewrap(struct sl_fileops_aead *a, const char *path);
 
 /* Reads the KEK version that wraps the data key of the sealed file at path

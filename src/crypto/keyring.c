@@ -160,6 +160,40 @@ char *sl_keyring_format(const struct sl_keyring *kr, size_t *len)
     return s;
 }
 
+int sl_keyring_merge(struct sl_keyring *kr, const struct sl_keyring *in_use, char *err,
+                     size_t errlen)
+{
+    size_t extra = 0;
+    for (size_t i = 0; i < in_use->n; i++) {
+        const struct sl_kek *k = sl_keyring_find(kr, in_use->keys[i].version);
+        if (!k) {
+            extra++;
+        } else if (CRYPTO_memcmp(k->key, in_use->keys[i].key, SL_KEK_LEN) != 0) {
+            snprintf(err, errlen, "key version %u differs from the key of that version in use",
+                     k->version);
+            return -1;
+        }
+    }
+    if (extra == 0)
+        return 0;
+    if (kr->n + extra > SL_KEYRING_MAX) {
+        snprintf(err, errlen, "too many keys");
+        return -1;
+    }
+    struct sl_kek *nk = sl_xcalloc(kr->n + extra, sizeof(*nk));
+    size_t n = kr->n;
+    if (n)
+        memcpy(nk, kr->keys, n * sizeof(*nk));
+    for (size_t i = 0; i < in_use->n; i++)
+        if (!sl_keyring_find(kr, in_use->keys[i].version))
+            nk[n++] = in_use->keys[i];
+    qsort(nk, n, sizeof(*nk), cmp_kek);
+    sl_keyring_free(kr);
+    kr->keys = nk;
+    kr->n = n;
+    return 0;
+}
+
 int sl_keyring_add(struct sl_keyring *kr, char *err, size_t errlen)
 {
     const struct sl_kek *top = sl_keyring_newest(kr);

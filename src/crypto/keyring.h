@@ -70,6 +70,14 @@ int sl_keyring_load_file(const char *path, bool create, struct sl_keyring *kr, b
  * is an error. Never logs the output. */
 int sl_keyring_load_command(const char *cmd, struct sl_keyring *kr, char *err, size_t errlen);
 
+/* Adds to kr every key of in_use whose version kr lacks (a reloaded key
+ * file keeps, in memory, the versions still in use that were removed from
+ * it). A version in both with different key bytes is refused (-1, err
+ * naming the version): a changed key would leave files unreadable. 0 or
+ * -1; kr is unchanged on failure. */
+int sl_keyring_merge(struct sl_keyring *kr, const struct sl_keyring *in_use, char *err,
+                     size_t errlen);
+
 /* Adds a new version (newest + 1) with a RAND_bytes key. 0 or -1. */
 int sl_keyring_add(struct sl_keyring *kr, char *err, size_t errlen);
 

@@ -150,6 +150,11 @@ sl_err_t sl_meta_delete_topic(struct sl_meta *m, const char *name)
     return m->ops->delete_topic(m, name);
 }
 
+sl_err_t sl_meta_reseal(struct sl_meta *m, const struct sl_keyring *kr)
+{
+    return m->ops->reseal ? m->ops->reseal(m, kr) : SL_ERR__STATE;
+}
+
 void sl_meta_close(struct sl_meta *m)
 {
     if (m)

@@ -81,6 +81,13 @@ sl_err_t sl_meta_open_local_sealed(const char *data_dir, const struct sl_keyring
                                    bool allow_plain, struct sl_meta **out, char *err,
                                    size_t errlen);
 
+/* Encryption at rest, an online rewrap: from now on the store is sealed
+ * with kr (borrowed, must outlive the store; the keyring it replaces must
+ * too, a writer may still hold it), and it is rewritten at once under a
+ * fresh data key wrapped by kr's newest key. SL_ERR_NONE, SL_ERR__STATE (a
+ * store that is not sealed, or refuses writes), or the write's error. */
+sl_err_t sl_meta_reseal(struct sl_meta *m, const struct sl_keyring *kr);
+
 /* Returns a snapshot of all topics, sorted by name: *out is a new array of
  * *n deep copies (caller frees with sl_meta_topics_free; *out is NULL when
  * *n is 0). Returns SL_ERR_NONE. */

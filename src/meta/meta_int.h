@@ -12,6 +12,8 @@
 
 #include "meta/meta.h"
 
+struct sl_keyring;
+
 struct sl_meta_ops {
     const char *name; /* "local", later "zookeeper" */
     sl_err_t (*list_topics)(struct sl_meta *m, struct sl_meta_topic **out, int *n);
@@ -35,6 +37,8 @@ struct sl_meta_ops {
                             struct sl_meta_acl_list *deleted);
     struct sl_acl_set *(*acl_set)(struct sl_meta *m);
     uint64_t (*acl_generation)(struct sl_meta *m);
+    /* Optional (NULL: not supported). */
+    sl_err_t (*reseal)(struct sl_meta *m, const struct sl_keyring *kr);
     void (*close)(struct sl_meta *m);
 };
 

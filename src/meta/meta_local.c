@@ -1333,6 +1333,21 @@ static void local_close(struct sl_meta *m)
     free(ml);
 }
 
+static sl_err_t local_reseal(struct sl_meta *m, const struct sl_keyring *kr)
+{
+    struct meta_local *ml = (struct meta_local *)m;
+    sl_err_t rc;
+    pthread_mutex_lock(&ml->wmu);
+    if (ml->failed || !ml->kr || !kr) {
+        rc = SL_ERR__STATE;
+    } else {
+        ml->kr = kr; /* read only by persist, under wmu */
+        rc = persist_result(ml, persist(ml, &ml->st));
+    }
+    pthread_mutex_unlock(&ml->wmu);
+    return rc;
+}
+
 static const struct sl_meta_ops local_ops = {
     .name = "local",
     .list_topics = local_list,
@@ -1349,6 +1364,7 @@ static const struct sl_meta_ops local_ops = {
     .delete_acls = local_delete_acls,
     .acl_set = local_acl_set,
     .acl_generation = local_acl_generation,
+    .reseal = local_reseal,
     .close = local_close,
 };
 

@@ -29,6 +29,7 @@
 #include "meta/meta.h"
 #include "net/xprt.h"
 #include "protocol/request.h"
+#include "server/key_rewrap.h"
 #include "server/producer_ids.h"
 #include "server/registry.h"
 #include "server/encryption.h"
@@ -377,6 +378,7 @@ void sl_broker_stop(struct sl_broker *b)
     pthread_mutex_unlock(&b->bg_mu);
     if (b->bg_thread)
         pthread_join(b->bg_thread, NULL);
+    sl_key_rewrap_stop(b); /* before the audit log and the stores close */
     for (int i = 0; i < b->n_loops; i++)
         sl_netloop_stop(b->loops[i]);
     sl_group_coord_stop(b); /* after the network threads, before the flusher */

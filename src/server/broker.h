@@ -20,6 +20,7 @@ struct sl_flusher;
 struct sl_fileops;
 struct sl_fileops_aead;
 struct sl_keyring;
+struct sl_key_rewrap;
 struct sl_registry;
 struct sl_group_coord;
 struct sl_pid_alloc;
@@ -29,6 +30,7 @@ struct sl_broker {
     const struct sl_fileops *fops;  /* POSIX, or the sealing layer over it (encryption.c) */
     struct sl_keyring *keyring;     /* encryption at rest on: the KEKs */
     struct sl_fileops_aead *aead;   /* encryption at rest on: the layer behind fops */
+    struct sl_key_rewrap *rewrap;   /* encryption at rest on: online rewrap (key_rewrap.h) */
     bool enc_first_start;           /* encryption turned on for this data directory just now */
     struct sl_meta *meta;
     struct sl_flusher *flusher;

@@ -13,6 +13,7 @@
 #include "crypto/keyring.h"
 #include "security/audit/audit.h"
 #include "server/broker.h"
+#include "server/key_rewrap.h"
 
 #define DOC_PREFIX "Read-only status (not a setting): "
 
@@ -50,13 +51,21 @@ void sl_broker_status_describe(const struct sl_broker *b, sl_topic_config_cb cb,
           DOC_PREFIX "audit events lost to a failed sink since the broker started.");
     entry(cb, arg, "sluice.encryption.status", b->keyring ? "enabled" : "disabled",
           SL_CONFIG_TYPE_STRING, DOC_PREFIX "encryption at rest in effect: enabled or disabled.");
-    const struct sl_kek *k = b->keyring ? sl_keyring_newest(b->keyring) : NULL;
+    const struct sl_keyring *kr = sl_key_rewrap_keyring(b);
+    const struct sl_kek *k = kr ? sl_keyring_newest(kr) : NULL;
     snprintf(buf, sizeof buf, "%" PRId64, k ? (int64_t)k->version : -1);
     entry(cb, arg, "sluice.encryption.key.version", buf, SL_CONFIG_TYPE_LONG,
-          DOC_PREFIX "the newest key-encryption key version; -1 when encryption is off.");
+          DOC_PREFIX "the newest key-encryption key version, the one new data keys are wrapped "
+                     "by (an online rewrap moves it to the newest in the reloaded keyring); -1 "
+                     "when encryption is off.");
     snprintf(buf, sizeof buf, "%" PRId64, key_age_ms(b));
     entry(cb, arg, "sluice.encryption.key.age.ms", buf, SL_CONFIG_TYPE_LONG,
           DOC_PREFIX "milliseconds since the key file was last written (sluice keys rotate "
                      "writes it); -1 when encryption is off or the keys come from "
                      "sluice.keys.command.");
+    char st[512];
+    sl_key_rewrap_status(b, st, sizeof st);
+    entry(cb, arg, "sluice.encryption.rewrap.status", st, SL_CONFIG_TYPE_STRING,
+          DOC_PREFIX "the online key rewrap (sluice.keys.rewrap=now): idle (none since the "
+                     "start), running: ..., done: <counts>; key version <n>, or failed: <reason>.");
 }

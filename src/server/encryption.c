@@ -14,6 +14,7 @@
 #include "crypto/fileops_aead.h"
 #include "crypto/key_provider.h"
 #include "server/broker.h"
+#include "server/key_rewrap.h"
 #include "storage/fileops.h"
 
 int sl_broker_encryption_start(struct sl_broker *b, char *err, size_t errlen)
@@ -58,6 +59,7 @@ int sl_broker_encryption_start(struct sl_broker *b, char *err, size_t errlen)
         return -1;
     b->aead = sl_fileops_aead_new(&sl_fileops_posix, b->keyring);
     b->fops = sl_fileops_aead_ops(b->aead);
+    sl_key_rewrap_init(b);
     SL_INFO("crypto", "encryption at rest on: AES-256-GCM per batch, data keys wrapped by key "
                       "version %u of %zu (%s)",
             sl_keyring_newest(b->keyring)->version, b->keyring->n,
@@ -67,6 +69,7 @@ int sl_broker_encryption_start(struct sl_broker *b, char *err, size_t errlen)
 
 void sl_broker_encryption_stop(struct sl_broker *b)
 {
+    sl_key_rewrap_free(b); /* the keyrings it loaded: the layer's users are gone */
     sl_fileops_aead_free(b->aead);
     b->aead = NULL;
     if (b->keyring) {

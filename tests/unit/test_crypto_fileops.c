@@ -479,6 +479,80 @@ static void test_crypto_shredding(void)
     teardown();
 }
 
+/* The online rewrap: the keyring swapped under an open file, the file
+ * rewrapped while open and appended to after; new files take the newest
+ * key; a shredded file, a file being created and a vanished one are left
+ * alone. */
+static void test_online_rewrap(void)
+{
+    setup();
+    char p[128], q[128], r[128], err[200];
+    path_of(p, "t-0", "00000000000000000000.log");
+    struct sl_file *f;
+    CHECK_EQ_INT(ops->open(ops, p, SL_FILE_RDWR | SL_FILE_CREATE, &f), 0);
+    size_t sizes[] = {700, 900};
+    int64_t total;
+    uint8_t *all = write_batches(f, sizes, 2, &total);
+    /* A reloaded keyring: versions 1 and 2, swapped in while f is open. */
+    struct sl_keyring kr2 = {0};
+    char *text;
+    size_t tl;
+    CHECK_EQ_INT(sl_keyring_add(&kr, err, sizeof(err)), 0); /* kr: 1, 2 */
+    text = sl_keyring_format(&kr, &tl);
+    CHECK_EQ_INT(sl_keyring_parse(text, tl, &kr2, err, sizeof(err)), 0);
+    free(text);
+    sl_fileops_aead_set_keyring(layer, &kr2);
+    CHECK(sl_fileops_aead_keyring(layer) == &kr2);
+    CHECK_EQ_INT(sl_fileops_aead_rewrap(layer, p), 1);
+    uint32_t v = 0;
+    CHECK_EQ_INT(sl_fileops_aead_kek_version(layer, p, &v), 0);
+    CHECK_EQ_INT(v, 2);
+    /* The open file keeps its data key: it appends and reads on. */
+    uint8_t more[300];
+    memset(more, 'z', sizeof(more));
+    CHECK_EQ_INT(sl_file_append(f, more, sizeof(more), total), (ssize_t)sizeof(more));
+    uint8_t buf[1900];
+    CHECK_EQ_INT(sl_file_pread_full(f, buf, 1900, 0), 1900);
+    CHECK(memcmp(buf, all, 1600) == 0 && memcmp(buf + 1600, more, 300) == 0);
+    sl_file_close(f);
+    /* A new file takes version 2. */
+    path_of(q, "t-1", "00000000000000000000.log");
+    CHECK_EQ_INT(ops->open(ops, q, SL_FILE_RDWR | SL_FILE_CREATE, &f), 0);
+    CHECK_EQ_INT(sl_file_append(f, more, sizeof(more), 0), (ssize_t)sizeof(more));
+    sl_file_close(f);
+    CHECK_EQ_INT(sl_fileops_aead_kek_version(layer, q, &v), 0);
+    CHECK_EQ_INT(v, 2);
+    /* Version 1 retired: everything opens with version 2 alone. */
+    struct sl_keyring only2 = {0};
+    only2.keys = calloc(1, sizeof(*only2.keys));
+    only2.n = 1;
+    only2.keys[0] = *sl_keyring_find(&kr2, 2);
+    sl_fileops_aead_set_keyring(layer, &only2);
+    CHECK_EQ_INT(ops->open(ops, p, SL_FILE_RDONLY, &f), 0);
+    CHECK_EQ_INT(sl_file_pread_full(f, buf, 1900, 0), 1900);
+    CHECK(memcmp(buf, all, 1600) == 0);
+    sl_file_close(f);
+    /* Shredded: a rewrap leaves it so (nothing to do, no key written back). */
+    sl_fileops_aead_set_keyring(layer, &kr2);
+    uint8_t slots[104], zero[104] = {0};
+    poke(q, 16, zero, sizeof(zero));
+    CHECK_EQ_INT(sl_fileops_aead_rewrap(layer, q), 0);
+    peek(q, 16, slots, sizeof(slots));
+    CHECK(memcmp(slots, zero, sizeof(zero)) == 0);
+    /* Being created (no header yet) and vanished: nothing to do. */
+    path_of(r, "t-1", "00000000000000000009.log");
+    int fd = open(r, O_WRONLY | O_CREAT, 0600);
+    close(fd);
+    CHECK_EQ_INT(sl_fileops_aead_rewrap(layer, r), 0);
+    path_of(r, "t-1", "00000000000000000099.log");
+    CHECK_EQ_INT(sl_fileops_aead_rewrap(layer, r), 0);
+    sl_fileops_aead_set_keyring(layer, &kr);
+    free(all);
+    sl_keyring_free(&kr2);
+    sl_keyring_free(&only2);
+    teardown();
+}
+
 int main(void)
 {
     sl_log_min_level = SL_LOG_LEVEL_MAX;
@@ -490,6 +564,7 @@ int main(void)
     TEST_RUN(test_torn_tail_and_middle_damage);
     TEST_RUN(test_keys);
     TEST_RUN(test_crypto_shredding);
+    TEST_RUN(test_online_rewrap);
     sl_keyring_free(&kr);
     TEST_REPORT();
 }

@@ -134,11 +134,39 @@ static void test_command(void)
     CHECK(strstr(err, "line 1") != NULL);
 }
 
+/* A reloaded key file keeps in memory the versions in use it lost, and a
+ * version whose bytes changed is refused. */
+static void test_merge(void)
+{
+    struct sl_keyring file = {0}, in_use = {0};
+    char err[200];
+    CHECK_EQ_INT(parse("sluice-keyring 1\nkey 2 " HEX64B "\n", &file, err), 0);
+    CHECK_EQ_INT(parse("sluice-keyring 1\nkey 1 " HEX64A "\n", &in_use, err), 0);
+    CHECK_EQ_INT(sl_keyring_merge(&file, &in_use, err, sizeof(err)), 0);
+    CHECK_EQ_INT(file.n, 2);
+    CHECK(sl_keyring_find(&file, 1)->key[31] == 0x1f);
+    CHECK_EQ_INT(sl_keyring_newest(&file)->version, 2);
+    /* The same again: nothing added. */
+    CHECK_EQ_INT(sl_keyring_merge(&file, &in_use, err, sizeof(err)), 0);
+    CHECK_EQ_INT(file.n, 2);
+    /* Version 1 with other bytes: refused, unchanged. */
+    struct sl_keyring changed = {0};
+    CHECK_EQ_INT(parse("sluice-keyring 1\nkey 1 " HEX64B "\n", &changed, err), 0);
+    CHECK_EQ_INT(sl_keyring_merge(&changed, &in_use, err, sizeof(err)), -1);
+    CHECK(strstr(err, "key version 1 differs") != NULL);
+    CHECK_EQ_INT(changed.n, 1);
+    CHECK(sl_keyring_find(&changed, 1)->key[0] == 0xff);
+    sl_keyring_free(&file);
+    sl_keyring_free(&in_use);
+    sl_keyring_free(&changed);
+}
+
 int main(void)
 {
     TEST_RUN(test_parse_ok);
     TEST_RUN(test_parse_errors);
     TEST_RUN(test_file_create_and_mode);
     TEST_RUN(test_command);
+    TEST_RUN(test_merge);
     TEST_REPORT();
 }

@@ -106,9 +106,61 @@ static void test_sealed_store(void)
     CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* An online rewrap reseals the store under the new keyring at once; the
+ * store keeps using it; version 1 can then be retired. */
+static void test_reseal(void)
+{
+    char dir[64], path[128], err[512], cmd[128];
+    strcpy(dir, "/tmp/sl-cmeta-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/meta/%s", dir, SL_META_LOCAL_FILE);
+    struct sl_keyring kr = {0}, kr2 = {0}, only2 = {0};
+    CHECK_EQ_INT(sl_keyring_add(&kr, err, sizeof(err)), 0);
+    struct sl_meta *m = NULL;
+    CHECK_EQ_INT(sl_meta_open_local_sealed(dir, &kr, true, &m, err, sizeof(err)), SL_ERR_NONE);
+    CHECK_EQ_INT(put_topic(m, "before", 1), SL_ERR_NONE);
+    CHECK_EQ_INT(sl_keyring_merge(&kr2, &kr, err, sizeof(err)), 0);
+    CHECK_EQ_INT(sl_keyring_add(&kr2, err, sizeof(err)), 0); /* kr2: 1, 2 */
+    CHECK_EQ_INT(sl_meta_reseal(m, &kr2), SL_ERR_NONE);
+    size_t n;
+    uint8_t *b = slurp(path, &n);
+    uint8_t dkey[32];
+    int which;
+    uint32_t v = 0;
+    only2.keys = calloc(1, sizeof(*only2.keys));
+    only2.n = 1;
+    only2.keys[0] = *sl_keyring_find(&kr2, 2);
+    CHECK_EQ_INT(sl_sealed_header_unwrap(&only2, b, dkey, &which, &v), 0);
+    CHECK_EQ_INT(v, 2);
+    free(b);
+    CHECK_EQ_INT(put_topic(m, "after", 2), SL_ERR_NONE);
+    sl_meta_close(m);
+    m = NULL;
+    CHECK_EQ_INT(sl_meta_open_local_sealed(dir, &only2, false, &m, err, sizeof(err)), SL_ERR_NONE);
+    struct sl_meta_topic t;
+    CHECK_EQ_INT(sl_meta_get_topic(m, "before", &t), SL_ERR_NONE);
+    sl_meta_topic_clear(&t);
+    CHECK_EQ_INT(sl_meta_get_topic(m, "after", &t), SL_ERR_NONE);
+    sl_meta_topic_clear(&t);
+    sl_meta_close(m);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+    /* A plaintext store (encryption off) is not resealed. */
+    CHECK(mkdtemp(strcpy(dir, "/tmp/sl-cmeta-XXXXXX")) != NULL);
+    CHECK_EQ_INT(sl_meta_open_local(dir, &m, err, sizeof(err)), SL_ERR_NONE);
+    CHECK_EQ_INT(sl_meta_reseal(m, &kr2), SL_ERR__STATE);
+    sl_meta_close(m);
+    sl_keyring_free(&kr);
+    sl_keyring_free(&kr2);
+    sl_keyring_free(&only2);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     sl_log_min_level = SL_LOG_LEVEL_MAX;
     TEST_RUN(test_sealed_store);
+    TEST_RUN(test_reseal);
     TEST_REPORT();
 }

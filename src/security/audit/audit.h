@@ -249,6 +249,13 @@ void sl_audit_reload(const char *what, const char *listener, bool ok, const char
 struct sl_integrity_event;
 void sl_audit_storage_integrity(const struct sl_integrity_event *ev);
 
+/* An online key rewrap (server/key_rewrap.h): what "started", "done" or
+ * "failed"; the newest key version; files rewrapped, already current and
+ * failed (done, failed); reason (failed; NULL otherwise). Own buffer: any
+ * thread. */
+void sl_audit_key_rewrap(const char *what, uint32_t version, int64_t rewrapped, int64_t current,
+                         int64_t failed, const char *reason);
+
 /* ---- running a request after its intent is durable (audit_park.c) ---- */
 
 /* Parks req (state PARKED, cancel hook set; the caller queues it on its

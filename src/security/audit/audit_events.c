@@ -450,3 +450,26 @@ void sl_audit_storage_integrity(const struct sl_integrity_event *ev)
     emit(SL_AUDIT_T_STORAGE_INTEGRITY, ev->path, &w);
     sl_wbuf_destroy(&w);
 }
+
+void sl_audit_key_rewrap(const char *what, uint32_t version, int64_t rewrapped, int64_t current,
+                         int64_t failed, const char *reason)
+{
+    if (!sl_audit_enabled())
+        return;
+    struct sl_wbuf w;
+    struct sl_aj j;
+    sl_wbuf_init(&w);
+    sl_aj_init(&j, &w);
+    sl_aj_obj_begin(&j);
+    sl_aj_kcstr(&j, "what", what);
+    sl_aj_ku64(&j, "key_version", version);
+    if (strcmp(what, "started") != 0) {
+        sl_aj_ki64(&j, "rewrapped", rewrapped);
+        sl_aj_ki64(&j, "current", current);
+        sl_aj_ki64(&j, "failed", failed);
+    }
+    sl_aj_kcstr(&j, "reason", reason);
+    sl_aj_obj_end(&j);
+    emit(SL_AUDIT_T_KEY_REWRAP, "broker", &w);
+    sl_wbuf_destroy(&w);
+}

@@ -19,6 +19,7 @@
 /* Written before the handler of a changing request runs (audit_park.c). */
 #define SL_AUDIT_T_INTENT "io.sluice.change.intent"
 #define SL_AUDIT_T_STORAGE_INTEGRITY "io.sluice.storage.integrity"
+#define SL_AUDIT_T_KEY_REWRAP "io.sluice.encryption.rewrap"
 /* Written by the audit writer itself. */
 #define SL_AUDIT_T_OPEN "io.sluice.audit.open"
 #define SL_AUDIT_T_SEAL "io.sluice.audit.seal"
