@@ -28,51 +28,13 @@ restart).
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import subprocess
 from pathlib import Path
-
-import pytest
 
 import kwire
 import sluice_harness as h
 
 TOPIC_AUTHORIZATION_FAILED = 29
 POLICY_VIOLATION = 44
-
-
-@contextlib.contextmanager
-def small_fs(path: Path, size: str = "2m"):
-    if os.geteuid() != 0:
-        pytest.fail("the fail-closed test mounts a tmpfs: run it as root (CI does)")
-    path.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
-                   check=True)
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-def fill(fs: Path) -> Path:
-    """Writes a file until the filesystem is full."""
-    f = fs / "filler"
-    with open(f, "wb") as out:
-        block = b"\0" * 65536
-        try:
-            while True:
-                out.write(block)
-                out.flush()
-        except OSError:
-            pass
-    # The last partial blocks too.
-    with contextlib.suppress(OSError), open(f, "ab") as out:
-        for _ in range(64):
-            out.write(b"\0" * 1024)
-            out.flush()
-    return f
 
 
 def records(adir: Path) -> list[dict]:
@@ -134,13 +96,13 @@ def produce_confluent(b: h.Broker, topic: str, n: int) -> None:
 
 def test_reject_refuses_then_recovers(tmp_path):
     h.only_on_sluice("the audit log is Sluice's")
-    with small_fs(tmp_path / "auditfs") as fs:
+    with h.small_fs(tmp_path / "auditfs") as fs:
         adir = fs / "audit"
         b = start_broker(tmp_path, adir, "reject")
         try:
             with kwire.Conn(b.host, b.port) as c:
                 assert c.create_topic("fc-ok-before", ok_if_exists=False) == 0
-            filler = fill(fs)
+            filler = h.fill_fs(fs)
             # Events (a connection is one) until one fails to be written.
             break_sink(b)
 
@@ -192,11 +154,11 @@ def test_reject_refuses_then_recovers(tmp_path):
 
 def test_policy_log_goes_on(tmp_path):
     h.only_on_sluice("the audit log is Sluice's")
-    with small_fs(tmp_path / "auditfs") as fs:
+    with h.small_fs(tmp_path / "auditfs") as fs:
         adir = fs / "audit"
         b = start_broker(tmp_path, adir, "log")
         try:
-            filler = fill(fs)
+            filler = h.fill_fs(fs)
             break_sink(b)
             with kwire.Conn(b.host, b.port) as c:
                 assert c.create_topic("fc-ok-logged", ok_if_exists=False) == 0

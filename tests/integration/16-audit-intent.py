@@ -26,9 +26,6 @@ that verifies, nothing left behind: run under ASan with SLUICE_SANITIZED=1).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -40,32 +37,6 @@ POLICY_VIOLATION = 44
 CREATE_ACLS = 30
 INCREMENTAL_ALTER_CONFIGS = 44
 INTENT = "io.sluice.change.intent"
-
-
-@contextlib.contextmanager
-def small_fs(path: Path, size: str = "2m"):
-    if os.geteuid() != 0:
-        pytest.fail("this test mounts a tmpfs: run it as root (CI does)")
-    path.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
-                   check=True)
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-def fill(fs: Path) -> Path:
-    """Writes a file until the filesystem is full (the audit writer is not
-    told: its next write fails, or the one after, when the last page of the
-    audit file still had room)."""
-    f = fs / "filler"
-    with open(f, "wb", buffering=0) as out:  # unbuffered: nothing left to flush at close
-        for size in (65536, 1024):
-            with contextlib.suppress(OSError):
-                while out.write(b"\0" * size) == size:
-                    pass
-    return f
 
 
 # -- requests kwire does not speak, non-flexible versions --
@@ -126,7 +97,7 @@ def send_until_refused(b: h.Broker, fs: Path, send) -> tuple[list[int], int, str
     done = []
     with kwire.Conn(b.host, b.port) as c:
         c.metadata(["win-base"])
-        filler = fill(fs)
+        filler = h.fill_fs(fs)
         for i in range(3000):
             try:
                 code = send(c, i)
@@ -176,7 +147,7 @@ def existing_topics(b: h.Broker, names: list[str]) -> set[str]:
 
 def test_window_create_topics(tmp_path):
     h.only_on_sluice("the audit log is Sluice's")
-    with small_fs(tmp_path / "auditfs") as fs:
+    with h.small_fs(tmp_path / "auditfs") as fs:
         adir = fs / "audit"
         b = start_broker(tmp_path, adir)
         try:
@@ -203,7 +174,7 @@ def test_window_create_acls(tmp_path):
     h.only_on_sluice("the audit log is Sluice's")
     from confluent_kafka.admin import (AclBindingFilter, AclOperation, AclPermissionType, ResourcePatternType,
                                        ResourceType)
-    with small_fs(tmp_path / "auditfs") as fs:
+    with h.small_fs(tmp_path / "auditfs") as fs:
         adir = fs / "audit"
         b = start_broker(tmp_path, adir)
         try:
@@ -235,7 +206,7 @@ def test_window_create_acls(tmp_path):
 def test_window_alter_configs(tmp_path):
     h.only_on_sluice("the audit log is Sluice's")
     from confluent_kafka.admin import ConfigResource
-    with small_fs(tmp_path / "auditfs") as fs:
+    with h.small_fs(tmp_path / "auditfs") as fs:
         adir = fs / "audit"
         b = start_broker(tmp_path, adir)
         try:

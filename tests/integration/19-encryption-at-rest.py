@@ -68,18 +68,6 @@ def frames(path: Path) -> list[tuple[int, int, int]]:
     return out
 
 
-def active_kek_version(path: Path) -> int:
-    """The KEK version of the valid key slot with the highest sequence number of a sealed file."""
-    hdr = path.read_bytes()[:FILE_HDR]
-    best = (0, 0)
-    for at in (16, 68):
-        seq, ver = struct.unpack(">II", hdr[at:at + 8])
-        (crc,) = struct.unpack(">I", hdr[at + 48:at + 52])
-        if seq and crc == k.crc32c(hdr[at:at + 48]) and seq > best[0]:
-            best = (seq, ver)
-    return best[1]
-
-
 def flip(path: Path, at: int) -> None:
     with open(path, "r+b") as f:
         f.seek(at)
@@ -442,7 +430,7 @@ def test_rotate_rewrap_retire(broker):
     # A second run has nothing left to do.
     r = h.sluice_cli("keys", "rewrap", "--data-dir", str(b.data_dir))
     assert b"rewrapped 0 file(s)" in r.stdout, r.stdout
-    sealed = {str(p.relative_to(b.data_dir)): active_kek_version(p)
+    sealed = {str(p.relative_to(b.data_dir)): h.sealed_kek_version(p)
               for p in b.data_dir.rglob("*") if p.is_file() and p.read_bytes()[:8] == b"SLUICEAE"}
     assert any(r.endswith("producer-state.snapshot") for r in sealed), sealed
     assert set(sealed.values()) == {3}, sealed

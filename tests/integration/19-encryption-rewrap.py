@@ -24,7 +24,6 @@ Sluice only (Apache Kafka has no encryption at rest). Every wait is a condition 
 from __future__ import annotations
 
 import os
-import struct
 import subprocess
 import threading
 import time
@@ -35,7 +34,6 @@ import pytest
 import kwire as k
 import sluice_harness as h
 
-FILE_HDR = 128
 ADMIN_PW = "admin-rewrap-pw-1"
 BOB_PW = "bob-rewrap-pw-2"
 CAROL_PW = "carol-rewrap-pw-3"
@@ -48,20 +46,8 @@ def setup_module(module):
     h.only_on_sluice("encryption at rest is a Sluice feature")
 
 
-def active_kek_version(path: Path) -> int:
-    """The KEK version of the valid key slot with the highest sequence number (0: none)."""
-    hdr = path.read_bytes()[:FILE_HDR]
-    best = (0, 0)
-    for at in (16, 68):
-        seq, ver = struct.unpack(">II", hdr[at:at + 8])
-        (crc,) = struct.unpack(">I", hdr[at + 48:at + 52])
-        if seq and crc == k.crc32c(hdr[at:at + 48]) and seq > best[0]:
-            best = (seq, ver)
-    return best[1]
-
-
 def sealed_files(data_dir: Path) -> dict[str, int]:
-    return {str(p.relative_to(data_dir)): active_kek_version(p) for p in data_dir.rglob("*")
+    return {str(p.relative_to(data_dir)): h.sealed_kek_version(p) for p in data_dir.rglob("*")
             if p.is_file() and p.read_bytes()[:8] == b"SLUICEAE"}
 
 
@@ -423,9 +409,9 @@ def test_topic_deleted_during_rewrap_stays_shredded(broker, tmp_path, monkeypatc
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         # Delete once the rewrap is inside the topic's directory (a segment moved to version 2).
-        h.wait_for(lambda: any(active_kek_version(p) == 2 for p in links.iterdir()), 60,
+        h.wait_for(lambda: any(h.sealed_kek_version(p) == 2 for p in links.iterdir()), 60,
                    "the rewrap under way in doomed-0")
-        moved = sum(1 for p in links.iterdir() if active_kek_version(p) == 2)
+        moved = sum(1 for p in links.iterdir() if h.sealed_kek_version(p) == 2)
         admin = h.admin_client(b.bootstrap)
         for f in admin.delete_topics(["doomed"]).values():
             f.result(timeout=30)
@@ -443,4 +429,4 @@ def test_topic_deleted_during_rewrap_stays_shredded(broker, tmp_path, monkeypatc
         [n for n, v in left.items() if v != bytes(104)]
     assert "cannot destroy its data key" not in b.log_text()
     # The topic that stays was rewrapped.
-    assert {active_kek_version(p) for p in (b.data_dir / "logs" / "kept-0").glob("*.log")} == {2}
+    assert {h.sealed_kek_version(p) for p in (b.data_dir / "logs" / "kept-0").glob("*.log")} == {2}

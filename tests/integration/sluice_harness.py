@@ -24,6 +24,7 @@ Nothing here sleeps a fixed time: every wait is a condition with a deadline.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import random
@@ -1216,3 +1217,52 @@ def consume_all_confluent(bootstrap: str, topic: str, partitions: int) -> dict[i
             f"(got {len(offs)} records, first/last {offs[:1]}/{offs[-1:]})"
         )
     return by_part
+
+
+# ---- a small real filesystem that fills up (audit fail-closed tests) ----
+
+@contextlib.contextmanager
+def small_fs(path: Path, size: str = "2m"):
+    """A tmpfs of size mounted at path for the block (root only: CI runs as root)."""
+    if os.geteuid() != 0:
+        import pytest
+        pytest.fail("this test mounts a tmpfs: run it as root (CI does)")
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
+                   check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def fill_fs(fs: Path) -> Path:
+    """Writes fs/filler until the filesystem is full; returns its path. A writer
+    with a file open there is not told: its next write fails, or the one after,
+    when the last page of its file still had room."""
+    f = fs / "filler"
+    with open(f, "wb", buffering=0) as out:  # unbuffered: nothing left to flush at close
+        for size in (65536, 1024):
+            with contextlib.suppress(OSError):
+                while out.write(b"\0" * size) == size:
+                    pass
+    return f
+
+
+# ---- sealed files (encryption at rest, docs/ENCRYPTION.md "File format") ----
+
+SEALED_HDR = 128
+
+
+def sealed_kek_version(path: Path) -> int:
+    """The KEK version of a sealed file's valid key slot with the highest sequence number
+    (0: none, e.g. both slots shredded)."""
+    import kwire
+    hdr = path.read_bytes()[:SEALED_HDR]
+    best = (0, 0)
+    for at in (16, 68):
+        seq, ver = struct.unpack(">II", hdr[at:at + 8])
+        (crc,) = struct.unpack(">I", hdr[at + 48:at + 52])
+        if seq and crc == kwire.crc32c(hdr[at:at + 48]) and seq > best[0]:
+            best = (seq, ver)
+    return best[1]
