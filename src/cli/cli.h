@@ -96,6 +96,16 @@ int sl_cli_open_meta(const struct sl_cli_target *t, struct sl_keyring *kr, struc
  * Returns a static string or buf. */
 const char *sl_cli_kafka_error(int code, const char *op, char *buf, size_t len);
 
+/* DescribeConfigs of one BROKER resource: node is its id ("" for the broker
+ * answering), keys the entries wanted (NULL, 0: all of them). On success *out
+ * is the one result (its strings valid until k's next call) and 0 is
+ * returned; otherwise prints "cannot <what>: <reason>" (or the transport
+ * error) and returns SLUICE_CLI_EXIT_FAIL. */
+struct DescribeConfigsResponse_DescribeConfigsResult;
+int sl_cli_describe_broker(struct sl_kclient *k, const char *node, sl_str_t *keys,
+                           int32_t nkeys, const char *what,
+                           struct DescribeConfigsResponse_DescribeConfigsResult *out);
+
 /* Prints "sluice: <message>" and a newline on stderr; returns
  * SLUICE_CLI_EXIT_FAIL. */
 int sl_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

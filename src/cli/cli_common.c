@@ -14,6 +14,8 @@
 #include "core/mem.h"
 #include "crypto/key_provider.h"
 #include "meta/meta.h"
+#include "protocol/gen/apis.h"
+#include "protocol/gen/describe_configs.h"
 #include "sluice/err.h"
 
 int sl_cli_fail(const char *fmt, ...)
@@ -167,4 +169,26 @@ const char *sl_cli_kafka_error(int code, const char *op, char *buf, size_t len)
         snprintf(buf, len, "the broker answered %s (error %d)", sl_err_name(code), code);
         return buf;
     }
+}
+
+int sl_cli_describe_broker(struct sl_kclient *k, const char *node, sl_str_t *keys,
+                           int32_t nkeys, const char *what,
+                           struct DescribeConfigsResponse_DescribeConfigsResult *out)
+{
+    char err[1024], buf[256];
+    struct DescribeConfigsRequest_DescribeConfigsResource res = {
+        .resource_type = 4 /* BROKER */, .resource_name = sl_str_c(node),
+        .configuration_keys = {keys ? nkeys : -1, keys}};
+    struct DescribeConfigsRequest req = {.resources = {1, &res}};
+    struct DescribeConfigsResponse resp;
+    if (sl_kclient_call(k, SL_API_DESCRIBE_CONFIGS, &req, &resp, err, sizeof err) != 0)
+        return sl_cli_fail("%s", err);
+    if (resp.results.n != 1)
+        return sl_cli_fail("DescribeConfigs: %d results for one broker", resp.results.n);
+    if (resp.results.a[0].error_code != SL_ERR_NONE)
+        return sl_cli_fail("cannot %s: %s", what,
+                           sl_cli_kafka_error(resp.results.a[0].error_code,
+                                              "DESCRIBE_CONFIGS on the cluster", buf, sizeof buf));
+    *out = resp.results.a[0];
+    return 0;
 }

@@ -25,7 +25,6 @@
 
 #define EXIT_CRITICAL 2
 #define EXIT_ERROR 1
-#define RES_BROKER 4
 #define ACL_ANY 1
 #define ACL_ALLOW 3
 
@@ -87,21 +86,13 @@ static const struct {
 
 static int ask_configs(struct sl_kclient *k, struct posture *p)
 {
-    char node[16], err[1024], buf[256];
+    char node[16];
     snprintf(node, sizeof node, "%d", p->node_id);
-    struct DescribeConfigsRequest_DescribeConfigsResource res = {
-        .resource_type = RES_BROKER, .resource_name = sl_str_c(node), .configuration_keys = {-1, NULL}};
-    struct DescribeConfigsRequest req = {.resources = {1, &res}};
-    struct DescribeConfigsResponse resp;
-    if (sl_kclient_call(k, SL_API_DESCRIBE_CONFIGS, &req, &resp, err, sizeof err) != 0)
-        return sl_cli_fail("%s", err);
-    if (resp.results.n != 1)
-        return sl_cli_fail("DescribeConfigs: %d results for one broker", resp.results.n);
-    const struct DescribeConfigsResponse_DescribeConfigsResult *r = &resp.results.a[0];
-    if (r->error_code != SL_ERR_NONE)
-        return sl_cli_fail("cannot describe the broker's configuration: %s",
-                           sl_cli_kafka_error(r->error_code, "DESCRIBE_CONFIGS on the cluster", buf,
-                                              sizeof buf));
+    struct DescribeConfigsResponse_DescribeConfigsResult res;
+    int rc = sl_cli_describe_broker(k, node, NULL, 0, "describe the broker's configuration", &res);
+    if (rc != 0)
+        return rc;
+    const struct DescribeConfigsResponse_DescribeConfigsResult *r = &res;
     for (int i = 0; i < r->configs.n; i++)
         for (size_t w = 0; w < sizeof wanted / sizeof wanted[0]; w++) {
             char **slot = (char **)((char *)p + wanted[w].off);

@@ -56,21 +56,12 @@ static int ask_rewrap(struct sl_kclient *k)
 /* The broker's rewrap status into out. 0 or -1 (reported). */
 static int ask_status(struct sl_kclient *k, char *out, size_t n)
 {
-    char err[1024], buf[256];
     sl_str_t key = sl_str_c(STATUS_KEY);
-    struct DescribeConfigsRequest_DescribeConfigsResource res = {
-        .resource_type = RES_BROKER, .resource_name = sl_str_c(""), .configuration_keys = {1, &key}};
-    struct DescribeConfigsRequest req = {.resources = {1, &res}};
-    struct DescribeConfigsResponse resp;
-    if (sl_kclient_call(k, SL_API_DESCRIBE_CONFIGS, &req, &resp, err, sizeof err) != 0)
-        return sl_cli_fail("%s", err);
-    if (resp.results.n != 1)
-        return sl_cli_fail("DescribeConfigs: %d results for one broker", resp.results.n);
-    const struct DescribeConfigsResponse_DescribeConfigsResult *r = &resp.results.a[0];
-    if (r->error_code != SL_ERR_NONE)
-        return sl_cli_fail("cannot read %s: %s", STATUS_KEY,
-                           sl_cli_kafka_error(r->error_code, "DESCRIBE_CONFIGS on the cluster",
-                                              buf, sizeof buf));
+    struct DescribeConfigsResponse_DescribeConfigsResult res;
+    int rc = sl_cli_describe_broker(k, "", &key, 1, "read " STATUS_KEY, &res);
+    if (rc != 0)
+        return rc;
+    const struct DescribeConfigsResponse_DescribeConfigsResult *r = &res;
     for (int i = 0; i < r->configs.n; i++) {
         const sl_str_t v = r->configs.a[i].value;
         if (sl_str_eq_c(r->configs.a[i].name, STATUS_KEY) && v.len >= 0) {
