@@ -15,6 +15,10 @@ the medians over the rounds, the on/off ratio of each round and their median
 On this shared machine one run of a case swings by 2x (bench/README.md):
 only the median of several rounds says anything.
 
+--ab-readahead adds a third broker, sealed with read-ahead off
+(sluice.encryption.readahead.bytes=0), and reports its consume cases against
+encryption off too: what read-ahead (docs/ENCRYPTION.md) does, in the same run.
+
 --listener SASL_SSL runs the clients over the secure default instead (TLS 1.3
 with a bench CA, SCRAM-SHA-256 as a super user created offline before the first
 start), written to bench/results/<date>-crypt-sasl_ssl.md: there the broker
@@ -45,6 +49,7 @@ RECORDS = 600_000
 LAT_RATE = 5000
 LAT_SECS = 15
 MODES = ("plain", "sealed")
+NORA = "sealed-no-readahead"  # --ab-readahead: a third broker, sealed with read-ahead off
 BENCH_PW = "bench-secret-pw"
 
 
@@ -61,7 +66,11 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--listener", default="PLAINTEXT", choices=("PLAINTEXT", "SASL_SSL"))
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--ab-readahead", action="store_true",
+                    help="also run a sealed broker with sluice.encryption.readahead.bytes=0, to show "
+                         "what read-ahead does to the consume cases in the same run")
     args = ap.parse_args()
+    modes = MODES + ((NORA,) if args.ab_readahead else ())
     raw = Raw()
     load0 = os.popen("uptime").read().strip()
     n = max(1000, int(RECORDS * args.scale))
@@ -77,8 +86,10 @@ def main() -> int:
                  "ssl.truststore.location": str(pki["ca"]), "sasl.mechanism": "SCRAM-SHA-256",
                  "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule "
                                      f'required username="bench" password="{BENCH_PW}";'}
-    for mode in MODES:
-        cfg = {"sluice.encryption.enable": "true" if mode == "sealed" else "false"}
+    for mode in modes:
+        cfg = {"sluice.encryption.enable": "false" if mode == "plain" else "true"}
+        if mode == NORA:
+            cfg["sluice.encryption.readahead.bytes"] = "0"
         if args.listener == "SASL_SSL":
             cfg.update({"ssl.keystore.type": "PEM", "ssl.keystore.location": str(pki["keystore"]),
                         "sasl.enabled.mechanisms": "SCRAM-SHA-256", "super.users": "User:bench"})
@@ -93,7 +104,7 @@ def main() -> int:
             b = h.Broker(work / mode, config=cfg)
             eps[mode] = b.bootstrap
         brokers[mode] = b
-    res: dict[str, dict[str, list[dict]]] = {m: {} for m in MODES}
+    res: dict[str, dict[str, list[dict]]] = {m: {} for m in modes}
     try:
         for mode, b in brokers.items():
             b.start()
@@ -142,10 +153,10 @@ def main() -> int:
         xs = [r[k] for r in rs if r.get("ok")]
         return statistics.median(xs) if xs else None
 
-    def ratios(case: str, k: str, off_over_on: bool) -> list[float]:
+    def ratios(case: str, k: str, off_over_on: bool, sealed: str = "sealed") -> list[float]:
         """The ratio of each round (both brokers measured back to back)."""
         out = []
-        for p, s_ in zip(res["plain"].get(case, []), res["sealed"].get(case, [])):
+        for p, s_ in zip(res["plain"].get(case, []), res[sealed].get(case, [])):
             if p.get("ok") and s_.get("ok") and p[k] and s_[k]:
                 out.append(p[k] / s_[k] if off_over_on else s_[k] / p[k])
         return out
@@ -176,6 +187,20 @@ def main() -> int:
                      "kcat": "consume, kcat", "perf": "consume, perf-test"}[case]
             lines.append(f"| {short} | {p:.2f} | {s_:.2f} | {statistics.median(rs):.2f} |" if rs else
                          f"| {short} | {p:.2f} | {s_:.2f} | - |")
+    if args.ab_readahead:
+        lines += ["", f"The same, sealed with read-ahead off (`sluice.encryption.readahead.bytes=0`, "
+                      "the third broker of `--ab-readahead`), against encryption off:", "",
+                  "| case | read-ahead off (median) | on / off, each round | on / off (median of rounds) | "
+                  "broker CPU off / on (median) |", "|---|---:|---|---:|---:|"]
+        for case in ("kcat", "perf"):
+            k = key(case)
+            v = med(res[NORA].get(case, []), k)
+            rs = ratios(case, k, False, NORA)
+            cs = ratios(case, "cpu_s", True, NORA)
+            lines.append(f"| {labels[case]} | {'failed' if v is None else f'{v:.1f}'} | "
+                         f"{', '.join(f'{x:.2f}' for x in rs) or '-'} | "
+                         f"{f'{statistics.median(rs):.2f}' if rs else '-'} | "
+                         f"{f'{statistics.median(cs):.2f}' if cs else '-'} |")
     table = "\n".join(lines)
     print("\n" + table + "\n")
     out = Path(args.out)
@@ -185,11 +210,13 @@ def main() -> int:
     rawf = out / f"{dt.datetime.now():%Y-%m-%d}-crypt{sfx}-raw.md"
     md.write_text(
         f"# Encryption at rest benchmark, {dt.datetime.now():%Y-%m-%d %H:%M}\n\n{machine()}\n\n"
-        f"`bench/run-crypt.sh --scale {args.scale:g} --rounds {args.rounds} --listener {args.listener}`: "
+        f"`bench/run-crypt.sh --scale {args.scale:g} --rounds {args.rounds} --listener {args.listener}"
+        f"{' --ab-readahead' if args.ab_readahead else ''}`: "
         f"clients on a {args.listener} listener; load before the run: {load0}; after: "
         f"{os.popen('uptime').read().strip()}.\n\n"
         "Two brokers side by side, one with sluice.encryption.enable=true (every batch sealed "
-        "with AES-256-GCM, fetches read and decrypted through pread), one with it false "
+        "with AES-256-GCM; fetches decrypt from a mapping of the segment, the next run of a "
+        "catch-up read decrypted ahead by the read-ahead thread), one with it false "
         "(fetches by sendfile); each case runs on both, back to back, one broker busy at a "
         "time. The ratio is on over off for throughput; for p99 latency it is off over on, so "
         "1.0 means no cost either way. Compare figures of one run only (bench/README.md).\n\n"

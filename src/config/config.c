@@ -86,6 +86,18 @@ static const char *check_one_dir(const char *v, char *why, size_t whylen)
     return check_path(v, why, whylen);
 }
 
+/* sluice.encryption.readahead.bytes: buffers are 4 MiB each, so a value
+ * between 0 and one buffer would silently mean none. */
+static const char *check_readahead(const char *v, char *why, size_t whylen)
+{
+    long long n = strtoll(v, NULL, 10);
+    if (n > 0 && n < (4ll << 20)) { /* SL_RA_SLOT_BYTES (crypto/readahead.h) */
+        snprintf(why, whylen, "must be 0 (read-ahead off) or at least 4194304 (one 4 MiB buffer)");
+        return why;
+    }
+    return NULL;
+}
+
 static bool valid_listener_name(const char *s, size_t n)
 {
     if (n == 0 || n > 31)
@@ -296,6 +308,15 @@ const struct sl_config_row sl_config__rows[] = {
             "batch by batch with AES-256-GCM under a per-segment data key wrapped by a key from "
             "the keyring (docs/ENCRYPTION.md). false writes plaintext and is logged as a warning "
             "at every start; a data directory written with it on refuses to start with it off."},
+    {.name = "sluice.encryption.readahead.bytes", .kind = SL_CFG_K_I64, .field = SL_CFG_F_I64,
+     FLD(encryption_readahead_bytes), .def = "67108864", .min = 0, .max = 1LL << 36,
+     .flags = SL_CFG_IMMUTABLE, .ktype = SL_CONFIG_TYPE_LONG, .check = check_readahead,
+     .group = G_GENERAL,
+     .doc = "Memory for read-ahead of sealed data: a consumer reading a partition front to back "
+            "has its next fetch decrypted by a worker thread while the current one is sent, "
+            "in buffers of 4 MiB each (this value / 4 MiB of them, allocated when first used, "
+            "kept out of core dumps and wiped when their segment closes). 0 turns it off: "
+            "fetches then decrypt on the network thread. Unused with encryption at rest off."},
     {.name = "sluice.keys.file", .kind = SL_CFG_K_STRING, .field = SL_CFG_F_STR, FLD(keys_file),
      .def_doc = "<data dir>/keys/keyring", .flags = SL_CFG_IMMUTABLE,
      .ktype = SL_CONFIG_TYPE_STRING, .check = check_path, .group = G_GENERAL,
@@ -1265,6 +1286,8 @@ const char *sl_config__parse(const struct sl_config_row *r, const char *t, struc
                      tail ? ": " : "", tail ? tail : "");
             return why;
         }
+        if (r->check && r->check(t, why, whylen))
+            return why;
         return NULL;
     }
     case SL_CFG_K_STRING:

@@ -68,6 +68,7 @@ struct sl_config {
     char *listener_security_protocol_map; /* NAME:PROTOCOL,... */
     char *log_dirs;    /* log.dirs (alias log.dir); default <data_dir>/logs; one directory */
     bool encryption_enable; /* sluice.encryption.enable, default true */
+    int64_t encryption_readahead_bytes; /* sluice.encryption.readahead.bytes */
     char *keys_file;        /* sluice.keys.file; default <data_dir>/keys/keyring */
     char *keys_command;     /* sluice.keys.command (SENSITIVE); default none */
     int32_t num_partitions;             /* num.partitions, default 1 */

@@ -3,7 +3,8 @@
  * The sealing file layer (see fileops_aead.h for the formats). This file
  * holds the per-file state (data key, frame table, a one-frame plaintext
  * cache), the open-time walk that builds the frame table and tells a torn
- * tail from damage, and the vtable.
+ * tail from damage, and the vtable. Reads first take what read-ahead
+ * (readahead.c) already opened; its fill function, ra_fill, is here.
  *
  * Nonces. Each frame's 96-bit GCM nonce is drawn from RAND_bytes and stored
  * in its clear header. A deterministic nonce (a write generation and the
@@ -17,8 +18,9 @@
  * 2^-32 that NIST SP 800-38D (8.3) allows for random nonces. A data key is
  * never used for two files: each new file draws its own.
  *
- * Locking: `mu` (rwlock) guards the frame table and sizes: readers share
- * it, append and ftruncate take it exclusively for the table update only.
+ * Locking: `mu` (rwlock, readers first) guards the frame table and sizes:
+ * readers share it, append and ftruncate take it exclusively for the table
+ * update only.
  * `wmu` serialises appends (the frame buffer). `cmu` guards the cache,
  * `mmu` the read mapping (replaced, never unmapped, while the file is open).
  *
@@ -57,6 +59,7 @@
 #include "core/logging.h"
 #include "core/mem.h"
 #include "crypto/aead.h"
+#include "crypto/readahead.h"
 #include "crypto/sealed_format.h"
 #include "storage/integrity.h"
 
@@ -77,6 +80,7 @@ struct sl_fileops_aead {
     _Atomic(const struct sl_keyring *) kr;
     pthread_mutex_t hdr_mu[HDR_LOCKS];
     atomic_int rewrap_delay_ms; /* test hook: a pause inside a rewrap's critical section */
+    struct sl_ra *ra;           /* read-ahead (readahead.h), NULL when off */
 };
 
 static const struct sl_keyring *keyring(const struct sl_fileops_aead *a)
@@ -133,6 +137,8 @@ struct aead_file {
     int64_t c_lpos;    /* cached frame, -1 = none */
     uint64_t c_gen;
     int64_t bad_lpos;  /* last frame reported as failing, to log it once */
+
+    struct sl_ra_file ra; /* this file's read-ahead state (the pool's mutex) */
 };
 
 bool sl_fileops_aead_sealed_path(const char *path)
@@ -371,12 +377,21 @@ static int ae_open(const struct sl_fileops *ops, const char *path, int flags, st
     f->a = a;
     f->path = sl_xstrdup(path);
     identity(path, f->ident, sizeof(f->ident), &f->ident_len);
-    pthread_rwlock_init(&f->mu, NULL);
+    /* Readers first (glibc's default, stated here because read-ahead needs
+     * it): a reader waiting for the read-ahead worker holds mu shared, and
+     * the worker takes it shared too, so a writer queued between them must
+     * not hold the worker back. */
+    pthread_rwlockattr_t mu_attr;
+    pthread_rwlockattr_init(&mu_attr);
+    pthread_rwlockattr_setkind_np(&mu_attr, PTHREAD_RWLOCK_PREFER_READER_NP);
+    pthread_rwlock_init(&f->mu, &mu_attr);
+    pthread_rwlockattr_destroy(&mu_attr);
     pthread_mutex_init(&f->wmu, NULL);
     pthread_mutex_init(&f->cmu, NULL);
     pthread_mutex_init(&f->mmu, NULL);
     f->c_lpos = -1;
     f->bad_lpos = -1;
+    sl_ra_file_init(&f->ra);
     f->psize = HDR_SIZE;
     bool writable = (flags & SL_FILE_RDWR) != 0;
     int64_t psz = 0;
@@ -425,6 +440,8 @@ fail:
 static void ae_close(struct sl_file *file)
 {
     struct aead_file *f = (struct aead_file *)file;
+    if (f->a->ra)
+        sl_ra_detach(f->a->ra, &f->ra);
     f->lower->ops->close(f->lower);
     free_file(f);
 }
@@ -644,12 +661,47 @@ static int read_partial(struct aead_file *f, const struct frame *fr, int64_t fro
     return rc;
 }
 
+/* Read-ahead's fill (readahead.h), on its worker thread: opens the whole
+ * frames from lpos on into dst, up to about want bytes. */
+static size_t ra_fill(void *owner, int64_t lpos, size_t want, uint64_t gen, uint8_t *dst,
+                      size_t cap)
+{
+    struct aead_file *f = owner;
+    size_t out = 0;
+    pthread_rwlock_rdlock(&f->mu);
+    size_t i = f->gen == gen && lpos < f->lsize ? find_frame(f, lpos) : f->nfr;
+    if (i < f->nfr && f->fr[i].lpos == lpos) {
+        size_t j = i, plain = 0, phys = 0;
+        while (j < f->nfr && plain < want && plain + f->fr[j].len <= cap &&
+               phys + FRAME_OVERHEAD + f->fr[j].len <= RUN_MAX) {
+            plain += f->fr[j].len;
+            phys += FRAME_OVERHEAD + f->fr[j].len;
+            j++;
+        }
+        int rc;
+        size_t got = j > i ? read_run(f, i, j, dst, &rc) : 0;
+        for (size_t k = i; k < i + got; k++)
+            out += f->fr[k].len;
+        /* A frame that failed is left for the reader that needs it: it
+         * decrypts it, gets the error and reports it. */
+    }
+    pthread_rwlock_unlock(&f->mu);
+    return out;
+}
+
+/* True if logical position p is where a frame starts (or the end). mu held. */
+static bool frame_boundary(const struct aead_file *f, int64_t p)
+{
+    return p == f->lsize || (p < f->lsize && f->fr[find_frame(f, p)].lpos == p);
+}
+
 static ssize_t ae_pread(struct sl_file *file, void *buf, size_t n, int64_t off)
 {
     struct aead_file *f = (struct aead_file *)file;
     uint8_t *dst = buf;
     size_t done = 0;
     int rc = 0;
+    struct sl_ra *ra = f->a->ra;
     pthread_rwlock_rdlock(&f->mu);
     if (off >= f->lsize) {
         rc = f->damaged && n > 0 ? -EBADMSG : 0;
@@ -657,7 +709,11 @@ static ssize_t ae_pread(struct sl_file *file, void *buf, size_t n, int64_t off)
     }
     if ((uint64_t)off + n > (uint64_t)f->lsize)
         n = (size_t)(f->lsize - off);
-    for (size_t i = find_frame(f, off); done < n && i < f->nfr; i++) {
+    /* What read-ahead already opened (whole frames from off on), then the
+     * rest here. */
+    size_t ahead = ra ? sl_ra_copy(ra, &f->ra, f->gen, off, n, dst) : 0;
+    done = ahead;
+    for (size_t i = find_frame(f, off + (int64_t)done); done < n && i < f->nfr; i++) {
         const struct frame *fr = &f->fr[i];
         int64_t from = off + (int64_t)done;
         size_t take = (size_t)(fr->lpos + fr->len - from);
@@ -703,6 +759,10 @@ static ssize_t ae_pread(struct sl_file *file, void *buf, size_t n, int64_t off)
         }
         done += take;
     }
+    /* A read of whole frames (a fetch) queues the next run when it
+     * continues the previous one. */
+    if (ra && rc == 0 && done == n && frame_boundary(f, off) && frame_boundary(f, off + (int64_t)n))
+        sl_ra_after_read(ra, &f->ra, f, f->gen, off, n, ahead > 0, f->lsize);
 out:
     pthread_rwlock_unlock(&f->mu);
     /* A failed frame after some good ones: return the good bytes; the next
@@ -966,6 +1026,7 @@ void sl_fileops_aead_free(struct sl_fileops_aead *a)
 {
     if (!a)
         return;
+    sl_ra_free(a->ra);
     for (int i = 0; i < HDR_LOCKS; i++)
         pthread_mutex_destroy(&a->hdr_mu[i]);
     free(a);
@@ -979,6 +1040,20 @@ void sl_fileops_aead_set_keyring(struct sl_fileops_aead *a, const struct sl_keyr
 const struct sl_keyring *sl_fileops_aead_keyring(const struct sl_fileops_aead *a)
 {
     return keyring(a);
+}
+
+void sl_fileops_aead_set_readahead(struct sl_fileops_aead *a, size_t bytes)
+{
+    SL_ASSERT(!a->ra);
+    a->ra = sl_ra_new(bytes, ra_fill);
+}
+
+bool sl_fileops_aead_readahead_stats(struct sl_fileops_aead *a, struct sl_ra_stats *out)
+{
+    if (!a->ra)
+        return false;
+    sl_ra_get_stats(a->ra, out);
+    return true;
 }
 
 void sl_fileops_aead_set_rewrap_delay(struct sl_fileops_aead *a, int ms)

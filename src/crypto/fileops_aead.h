@@ -51,6 +51,7 @@
 #include <stdint.h>
 
 #include "crypto/keyring.h"
+#include "crypto/readahead.h"
 #include "storage/fileops.h"
 
 struct sl_fileops_aead;
@@ -68,6 +69,15 @@ void sl_fileops_aead_free(struct sl_fileops_aead *a);
  * borrowed the same way. Any thread. */
 void sl_fileops_aead_set_keyring(struct sl_fileops_aead *a, const struct sl_keyring *kr);
 const struct sl_keyring *sl_fileops_aead_keyring(const struct sl_fileops_aead *a);
+
+/* Read-ahead (readahead.h) with at most `bytes` of plaintext buffers: a
+ * file read front to back in runs of whole frames (a catch-up consumer's
+ * fetches) has its next run decrypted on a worker thread while the reader
+ * is elsewhere. 0: none (the default). Before any file is opened. */
+void sl_fileops_aead_set_readahead(struct sl_fileops_aead *a, size_t bytes);
+
+/* Read-ahead's counters; false when it is off. */
+bool sl_fileops_aead_readahead_stats(struct sl_fileops_aead *a, struct sl_ra_stats *out);
 
 /* Test hook (SLUICE_TEST_REWRAP_DELAY_MS, docs/ENCRYPTION.md): each rewrap
  * that will write pauses ms milliseconds inside its critical section, after

@@ -6,6 +6,7 @@
  */
 #include "server/encryption.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "config/config.h"
@@ -13,9 +14,12 @@
 #include "core/mem.h"
 #include "crypto/fileops_aead.h"
 #include "crypto/key_provider.h"
+#include "crypto/readahead.h"
 #include "server/broker.h"
 #include "server/key_rewrap.h"
 #include "storage/fileops.h"
+
+_Static_assert(SL_RA_SLOT_BYTES == 4u << 20, "sluice.encryption.readahead.bytes documents 4 MiB buffers");
 
 int sl_broker_encryption_start(struct sl_broker *b, char *err, size_t errlen)
 {
@@ -58,6 +62,7 @@ int sl_broker_encryption_start(struct sl_broker *b, char *err, size_t errlen)
     if (b->enc_first_start && sl_keys_marker_write(cfg->data_dir, err, errlen) < 0)
         return -1;
     b->aead = sl_fileops_aead_new(&sl_fileops_posix, b->keyring);
+    sl_fileops_aead_set_readahead(b->aead, (size_t)cfg->encryption_readahead_bytes);
     b->fops = sl_fileops_aead_ops(b->aead);
     sl_key_rewrap_init(b);
     SL_INFO("crypto", "encryption at rest on: AES-256-GCM per batch, data keys wrapped by key "
@@ -69,6 +74,12 @@ int sl_broker_encryption_start(struct sl_broker *b, char *err, size_t errlen)
 
 void sl_broker_encryption_stop(struct sl_broker *b)
 {
+    struct sl_ra_stats st;
+    if (b->aead && sl_fileops_aead_readahead_stats(b->aead, &st))
+        SL_INFO("crypto", "read-ahead: %" PRIu64 " runs queued, %" PRIu64 " decrypted ahead, %" PRIu64
+                          " MiB served from them, %" PRIu64 " taken over by a reader, %" PRIu64
+                          " waited for",
+                st.queued, st.filled, st.hit_bytes >> 20, st.cancelled, st.waited);
     sl_key_rewrap_free(b); /* the keyrings it loaded: the layer's users are gone */
     sl_fileops_aead_free(b->aead);
     b->aead = NULL;

@@ -71,6 +71,7 @@ static void test_defaults(void)
     CHECK(!c.allow_everyone_if_no_acl_found);
     CHECK(!c.allow_insecure);
     CHECK(c.encryption_enable);
+    CHECK_EQ_INT(c.encryption_readahead_bytes, 64 << 20);
     CHECK(c.audit_enable);
     CHECK_EQ_INT(sl_config_weaknesses(&c, NULL, NULL), 0);
     CHECK(sl_config_check_insecure(&c, err, sizeof err) == SL_ERR_NONE);
@@ -247,6 +248,7 @@ static const char every_key[] =
     "sluice.audit.authz.level=all\n"
     "sluice.audit.topic.enable=false\n"
     "sluice.encryption.enable=true\n"
+    "sluice.encryption.readahead.bytes=8388608\n"
     "sluice.keys.file=/etc/sluice/keyring\n"
     "sluice.keys.command=vault-keys --format sluice\n";
 
@@ -272,6 +274,7 @@ static void test_every_key(void)
     CHECK(strcmp(c.audit_failure_policy, "log") == 0);
     CHECK(strcmp(c.audit_authz_level, "all") == 0);
     CHECK(!c.audit_topic_enable);
+    CHECK_EQ_INT(c.encryption_readahead_bytes, 8388608);
     CHECK_EQ_INT(c.n_listeners, 2);
     CHECK(strcmp(c.listeners[0].host, "0.0.0.0") == 0);
     CHECK(strcmp(c.listeners[1].name, "INTERNAL") == 0);
@@ -331,6 +334,8 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
     {"num.partitions=abc\n", 1, "num.partitions=abc", "Not a number of type INT"},
+    {"sluice.encryption.readahead.bytes=1000\n", 1, "sluice.encryption.readahead.bytes=1000",
+     "at least 4194304"},
     {"sluice.audit.failure.policy=ignore\n", 1, "sluice.audit.failure.policy=ignore", "reject"},
     {"sluice.audit.authz.level=some\n", 1, "sluice.audit.authz.level=some", "first"},
     {"sluice.audit.rotate.bytes=100\n", 1, "sluice.audit.rotate.bytes=100", "at least 4096"},
