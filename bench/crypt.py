@@ -13,11 +13,19 @@ repeats the whole set N times, the broker order swapped every round. Prints
 the medians over the rounds, the on/off ratio of each round and their median
 (the issue's goal: at least 0.9), and writes bench/results/<date>-crypt.md.
 On this shared machine one run of a case swings by 2x (bench/README.md):
-only the median of several rounds says anything.
+only the median of several rounds says anything. Each consume case starts
+after a sync(2), so that the writeback of what the produce cases wrote does
+not run inside it.
 
 --ab-readahead adds a third broker, sealed with read-ahead off
 (sluice.encryption.readahead.bytes=0), and reports its consume cases against
 encryption off too: what read-ahead (docs/ENCRYPTION.md) does, in the same run.
+
+--consume-only produces the records once and then runs only the consume
+cases, round after round (bench/results/<date>-crypt-consume.md): a catch-up
+read of 600 MB takes under a second here, and the produce cases around it in
+the full set (their writeback, the page cache they fill) add noise to such
+short runs.
 
 --listener SASL_SSL runs the clients over the secure default instead (TLS 1.3
 with a bench CA, SCRAM-SHA-256 as a super user created offline before the first
@@ -69,7 +77,11 @@ def main() -> int:
     ap.add_argument("--ab-readahead", action="store_true",
                     help="also run a sealed broker with sluice.encryption.readahead.bytes=0, to show "
                          "what read-ahead does to the consume cases in the same run")
+    ap.add_argument("--consume-only", action="store_true",
+                    help="produce once, then only the consume cases, every round: no produce, "
+                         "latency run or writeback between the consume runs")
     args = ap.parse_args()
+    cases = ("kcat", "perf") if args.consume_only else ("produce", "latency", "kcat", "perf")
     modes = MODES + ((NORA,) if args.ab_readahead else ())
     raw = Raw()
     load0 = os.popen("uptime").read().strip()
@@ -111,16 +123,24 @@ def main() -> int:
             print(f"== {mode}: {b.bootstrap}", flush=True)
             h.create_topic(b.bootstrap, "crypt", 1)
             h.create_topic(b.bootstrap, "crypt-lat", 1)
+            if args.consume_only:
+                r = produce(eps[mode], props, "crypt", n, "1", -1, raw, f"{mode}: the records to consume")
+                failed |= not r["ok"]
         # Alternate the two brokers case by case, so drift hits both; only one
         # is busy at a time; the order swaps every round. Consumers read the
         # first n records (the produce of round 1).
         for rnd in range(args.rounds):
             order = list(brokers.items()) if rnd % 2 == 0 else list(brokers.items())[::-1]
-            for case in ("produce", "latency", "kcat", "perf"):
+            for case in cases:
                 for mode, b in order:
                     title = f"round {rnd + 1}: {mode}: {case}"
                     print(f"   {title} ...", flush=True)
                     ep = eps[mode]
+                    if case in ("kcat", "perf"):
+                        # The produce cases leave gigabytes of dirty pages; their writeback
+                        # (kernel threads on the same two cores) must not fall inside a
+                        # consume run of under a second on one broker and not the other.
+                        os.sync()
                     cpu0 = broker_cpu_s(b)
                     if case == "produce":
                         r = produce(ep, props, "crypt", n, "1", -1, raw, title)
@@ -166,6 +186,7 @@ def main() -> int:
               "kcat": "consume kcat, MB/s", "perf": "consume perf-test (group), MB/s"}
     lines = ["| case | encryption off (median) | encryption on (median) | on / off, each round | "
              "on / off (median of rounds) |", "|---|---:|---:|---|---:|"]
+    labels = {c: v for c, v in labels.items() if c in cases}
     for case, label in labels.items():
         k = key(case)
         p, s = med(res["plain"].get(case, []), k), med(res["sealed"].get(case, []), k)
@@ -188,7 +209,7 @@ def main() -> int:
             lines.append(f"| {short} | {p:.2f} | {s_:.2f} | {statistics.median(rs):.2f} |" if rs else
                          f"| {short} | {p:.2f} | {s_:.2f} | - |")
     if args.ab_readahead:
-        lines += ["", f"The same, sealed with read-ahead off (`sluice.encryption.readahead.bytes=0`, "
+        lines += ["", "The same, sealed with read-ahead off (`sluice.encryption.readahead.bytes=0`, "
                       "the third broker of `--ab-readahead`), against encryption off:", "",
                   "| case | read-ahead off (median) | on / off, each round | on / off (median of rounds) | "
                   "broker CPU off / on (median) |", "|---|---:|---|---:|---:|"]
@@ -205,13 +226,14 @@ def main() -> int:
     print("\n" + table + "\n")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    sfx = "" if args.listener == "PLAINTEXT" else "-" + args.listener.lower()
+    sfx = ("-consume" if args.consume_only else "") + \
+        ("" if args.listener == "PLAINTEXT" else "-" + args.listener.lower())
     md = out / f"{dt.datetime.now():%Y-%m-%d}-crypt{sfx}.md"
     rawf = out / f"{dt.datetime.now():%Y-%m-%d}-crypt{sfx}-raw.md"
     md.write_text(
         f"# Encryption at rest benchmark, {dt.datetime.now():%Y-%m-%d %H:%M}\n\n{machine()}\n\n"
         f"`bench/run-crypt.sh --scale {args.scale:g} --rounds {args.rounds} --listener {args.listener}"
-        f"{' --ab-readahead' if args.ab_readahead else ''}`: "
+        f"{' --ab-readahead' if args.ab_readahead else ''}{' --consume-only' if args.consume_only else ''}`: "
         f"clients on a {args.listener} listener; load before the run: {load0}; after: "
         f"{os.popen('uptime').read().strip()}.\n\n"
         "Two brokers side by side, one with sluice.encryption.enable=true (every batch sealed "
