@@ -204,6 +204,7 @@ size_t sl_ra_copy(struct sl_ra *ra, struct sl_ra_file *rf, uint64_t gen, int64_t
 {
     pthread_mutex_lock(&ra->mu);
     struct sl_ra_slot *s;
+    bool waited = false;
     for (;;) {
         s = rf->slot;
         if (!s || s->gen != gen || off < s->lpos) {
@@ -227,8 +228,10 @@ size_t sl_ra_copy(struct sl_ra *ra, struct sl_ra_file *rf, uint64_t gen, int64_t
             s = NULL;
             break;
         }
-        ra->st.waited++; /* RUNNING: the work is half done; wait for it */
-        pthread_cond_wait(&ra->done, &ra->mu);
+        if (!waited)
+            ra->st.waited++; /* RUNNING: the work is half done; wait for it */
+        waited = true;
+        pthread_cond_wait(&ra->done, &ra->mu); /* woken by any run's end */
     }
     if (!s) {
         pthread_mutex_unlock(&ra->mu);
