@@ -41,9 +41,6 @@ import sluice_harness as h
 
 TOPIC = "sealed"
 STORAGE_ERROR = 56
-FILE_HDR = 128
-FRAME_HDR = 32
-TAG = 16
 
 
 def setup_module(module):
@@ -54,34 +51,6 @@ def seg_files(data_dir: Path, topic: str, partition: int) -> list[Path]:
     return sorted((data_dir / "logs" / f"{topic}-{partition}").glob("*.log"))
 
 
-def frames(path: Path) -> list[tuple[int, int, int]]:
-    """(physical position, plaintext length, logical position) of each frame."""
-    data = path.read_bytes()
-    assert data[:8] == b"SLUICEAE", f"{path}: not a sealed file"
-    out, pos = [], FILE_HDR
-    while pos + FRAME_HDR <= len(data):
-        magic, n, lpos = struct.unpack(">IIQ", data[pos:pos + 16])
-        assert magic == 0x534C4652, f"{path}: bad frame magic at {pos}"
-        out.append((pos, n, lpos))
-        pos += FRAME_HDR + n + TAG
-    assert pos == len(data), f"{path}: {len(data) - pos} stray bytes"
-    return out
-
-
-def flip(path: Path, at: int) -> None:
-    with open(path, "r+b") as f:
-        f.seek(at)
-        b = f.read(1)
-        f.seek(at)
-        f.write(bytes([b[0] ^ 0x40]))
-
-
-def audit_integrity(b: h.Broker) -> list[dict]:
-    """The data of every io.sluice.storage.integrity record in the audit log so far."""
-    return [r["data"] for r in h.audit_records(b.data_dir / "audit")
-            if r["type"] == "io.sluice.storage.integrity"]
-
-
 def wait_audited(b: h.Broker, what: str, path: Path, position: Optional[int] = None,
                  since: int = 0) -> dict:
     """Waits (with a deadline) for the integrity record of what on path (and position), among the
@@ -89,7 +58,7 @@ def wait_audited(b: h.Broker, what: str, path: Path, position: Optional[int] = N
     found: list[dict] = []
 
     def seen() -> bool:
-        found[:] = [d for d in audit_integrity(b)[since:] if d.get("what") == what
+        found[:] = [d for d in h.audit_integrity(b)[since:] if d.get("what") == what
                     and d.get("path") == str(path)
                     and (position is None or d.get("position") == position)]
         return bool(found)
@@ -109,18 +78,6 @@ def produce_batches(b: h.Broker, partition: int, n: int, tag: bytes) -> list[byt
             assert p["error_code"] == k.NONE, p
             out.append(batch)
     return out
-
-
-def start_fails(b: h.Broker, *needles: str) -> str:
-    """Starting must fail (the process exits) and the log must contain every needle."""
-    before = len(b.log_text())
-    with pytest.raises(h.BrokerError):
-        b.start()
-    b._stopping = True  # the harness must not report the expected exit as a crash
-    text = b.log_text()[before:]
-    for n in needles:
-        assert n in text, f"expected {n!r} in the broker log:\n{text[-3000:]}"
-    return text
 
 
 @pytest.fixture
@@ -208,7 +165,7 @@ def test_markers_never_on_disk_in_segments(broker, tmp_path):
             "HDRMARKER" not in found[rel], f"record contents in {rel}: {found[rel]}"
     for part in (0, 1):
         for seg in seg_files(b.data_dir, TOPIC, part):
-            frames(seg)  # every segment walks as sealed frames
+            h.sealed_frames(seg)  # every segment walks as sealed frames
         # The idempotent producers' state: a sealed blob, no clear snapshot magic.
         snap = (b.data_dir / "logs" / f"{TOPIC}-{part}" / "producer-state.snapshot").read_bytes()
         assert snap[:8] == b"SLUICEAE" and b"SLPS" not in snap, f"partition {part}: clear snapshot"
@@ -230,10 +187,10 @@ def test_tamper_live_flip(broker):
     p0 = produce_batches(b, 0, 6, b"p0")
     produce_batches(b, 1, 6, b"p1")
     (seg,) = seg_files(b.data_dir, TOPIC, 0)
-    fr = frames(seg)
+    fr = h.sealed_frames(seg)
     assert len(fr) == 6
     ppos, n, bad_lpos = fr[3]
-    flip(seg, ppos + FRAME_HDR + n // 2)
+    h.flip_byte(seg, ppos + h.SEALED_FRAME_HDR + n // 2)
     with k.Conn(b.host, b.port, timeout=30) as c:
         # From 0: the three intact batches before the damaged one are served...
         p = c.fetch_one(TOPIC, 0, 0)
@@ -263,7 +220,7 @@ def test_tamper_live_flip(broker):
     # Audited once (not once per fetch that reached it), naming the file and the position.
     rec = wait_audited(b, "batch_authentication_failed", seg, bad_lpos)
     assert "failed authentication" in rec["detail"], rec
-    assert len([d for d in audit_integrity(b) if d["what"] == "batch_authentication_failed"]) == 1
+    assert len([d for d in h.audit_integrity(b) if d["what"] == "batch_authentication_failed"]) == 1
     b.check_alive()
 
 
@@ -271,7 +228,7 @@ def _restart_quarantined(b: h.Broker, needle: str) -> None:
     """Restart: the damaged partition 0 is quarantined (KAFKA_STORAGE_ERROR, reported), partition 1
     is served; nothing on disk is changed."""
     before = len(b.log_text())
-    audited = len(audit_integrity(b))
+    audited = len(h.audit_integrity(b))
     b._stopping = False
     b.start()
     text = b.log_text()[before:]
@@ -304,10 +261,10 @@ def test_tamper_at_rest(broker, tmp_path):
     shutil.copy(seg0, old_copy)  # the attacker's older copy, for the rollback below
 
     # 1. Swap two frames (equal sizes: their headers carry their positions).
-    fr = frames(seg0)
+    fr = h.sealed_frames(seg0)
     (a, n, _), (bpos, m, _) = fr[1], fr[2]
     assert n == m
-    size = FRAME_HDR + n + TAG
+    size = h.SEALED_FRAME_HDR + n + h.SEALED_TAG
     data = bytearray(good0)
     data[a:a + size], data[bpos:bpos + size] = good0[bpos:bpos + size], good0[a:a + size]
     seg0.write_bytes(bytes(data))
@@ -346,7 +303,7 @@ def test_torn_tail_cut(broker):
     sent = produce_batches(b, 0, 5, b"torn")
     b.kill()
     (seg,) = seg_files(b.data_dir, TOPIC, 0)
-    fr = frames(seg)
+    fr = h.sealed_frames(seg)
     end_l = fr[-1][2] + fr[-1][1]
     # A crash mid-append: a valid frame header whose frame never fully reached the disk.
     hdr = struct.pack(">IIQ", 0x534C4652, 500, end_l) + os.urandom(12)
@@ -360,7 +317,7 @@ def test_torn_tail_cut(broker):
         got, hw = k.fetch_all(c, TOPIC, 0)
         assert hw == 25 and [x.raw[17:] for x in got] == [x[17:] for x in sent]
     produce_batches(b, 0, 1, b"after")
-    frames(seg)  # the torn bytes were cut: the file walks cleanly
+    h.sealed_frames(seg)  # the torn bytes were cut: the file walks cleanly
 
 
 def test_keys_checked_at_start(broker, tmp_path):
@@ -373,21 +330,21 @@ def test_keys_checked_at_start(broker, tmp_path):
     saved = keyring.read_bytes()
 
     os.chmod(keyring, 0o644)
-    start_fails(b, str(keyring), "0644")
+    h.start_fails(b, str(keyring), "0644")
     os.chmod(keyring, 0o600)
 
     keyring.unlink()
-    start_fails(b, "is missing")
+    h.start_fails(b, "is missing")
 
     keyring.write_bytes(b"sluice-keyring 1\nkey 1 " + os.urandom(32).hex().encode() + b"\n")
     os.chmod(keyring, 0o600)
-    start_fails(b, "wrong key")
+    h.start_fails(b, "wrong key")
 
     keyring.write_bytes(saved)
     os.chmod(keyring, 0o600)
     b.extra["sluice.encryption.enable"] = "false"
     b.extra["sluice.allow.insecure"] = "true"  # else refused earlier, as insecure
-    start_fails(b, "encrypted at rest")
+    h.start_fails(b, "encrypted at rest")
     del b.extra["sluice.encryption.enable"]
     del b.extra["sluice.allow.insecure"]
 
@@ -539,7 +496,7 @@ def test_offsets_log_torn_tail_and_damage(broker):
     b.stop()
     seg = _offsets_log(b)
     good = seg.read_bytes()
-    fr = frames(seg)
+    fr = h.sealed_frames(seg)
     assert len(fr) >= 4, fr
 
     # 1. A torn tail (a crash mid-append): cut at start; every group is served.
@@ -561,7 +518,7 @@ def test_offsets_log_torn_tail_and_damage(broker):
     #    (COORDINATOR_NOT_AVAILABLE: no offset from a log that cannot be read whole is served),
     #    while every topic partition is produced to and fetched from as before.
     ppos, n, lpos = fr[1]
-    flip(seg, ppos + FRAME_HDR + n // 2)
+    h.flip_byte(seg, ppos + h.SEALED_FRAME_HDR + n // 2)
     damaged = seg.read_bytes()
     before = len(b.log_text())
     b._stopping = False

@@ -19,9 +19,7 @@ Sluice only (Apache Kafka has no encryption at rest). Every wait is a condition 
 from __future__ import annotations
 
 import re
-import struct
 import time
-from pathlib import Path
 
 import pytest
 
@@ -29,9 +27,6 @@ import kwire as k
 import sluice_harness as h
 
 TOPIC = "ahead"
-FILE_HDR = 128
-FRAME_HDR = 32
-TAG = 16
 LINE = re.compile(rb"read-ahead: (\d+) runs queued, (\d+) decrypted ahead, (\d+) MiB served")
 
 
@@ -84,20 +79,6 @@ def test_catch_up_consumers_served_ahead(broker):
     assert b"stopped cleanly" in b.log_path.read_bytes()[mark:]
 
 
-def frames(path: Path) -> list[tuple[int, int]]:
-    """(physical position, plaintext length) of each frame of a sealed segment."""
-    data = path.read_bytes()
-    assert data[:8] == b"SLUICEAE", f"{path}: not a sealed file"
-    out, pos = [], FILE_HDR
-    while pos + FRAME_HDR <= len(data):
-        magic, n = struct.unpack(">II", data[pos:pos + 8])
-        assert magic == 0x534C4652, f"{path}: bad frame magic at {pos}"
-        out.append((pos, n))
-        pos += FRAME_HDR + n + TAG
-    assert pos == len(data), f"{path}: {len(data) - pos} stray bytes"
-    return out
-
-
 def batch_bases(b: h.Broker, end: int) -> list[int]:
     """Base offset of every batch of partition 0, in log order (one sealed frame per batch)."""
     bases: list[int] = []
@@ -122,31 +103,25 @@ def test_tampered_batch_ahead_of_consumer(broker):
     bases = batch_bases(b, len(recs))
     b.stop()
     (seg,) = sorted((b.data_dir / "logs" / f"{TOPIC}-0").glob("*.log"))
-    fr = frames(seg)
+    fr = h.sealed_frames(seg)
     assert len(fr) == len(bases) and len(fr) >= 40, (len(fr), len(bases))
     bad = len(fr) * 3 // 5  # well past the first fetches: read ahead by then
-    ppos, n = fr[bad]
-    with open(seg, "r+b") as f:
-        f.seek(ppos + FRAME_HDR + n // 2)
-        c = f.read(1)
-        f.seek(ppos + FRAME_HDR + n // 2)
-        f.write(bytes([c[0] ^ 0x40]))
+    ppos, n, bad_lpos = fr[bad]
+    h.flip_byte(seg, ppos + h.SEALED_FRAME_HDR + n // 2)
     b.start()
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
     cons = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "unused", "enable.auto.commit": False,
                      "fetch.message.max.bytes": 1 << 20})
     got: list[h.Got] = []
 
-    def audited() -> bool:
-        return any(r["type"] == "io.sluice.storage.integrity"
-                   and r["data"].get("what") == "batch_authentication_failed"
-                   for r in h.audit_records(b.data_dir / "audit"))
+    def auth_failures() -> list[dict]:
+        return [d for d in h.audit_integrity(b) if d.get("what") == "batch_authentication_failed"]
 
     def poll() -> bool:
         for m in cons.consume(1000, 0.2):
             if m.error() is None:
                 got.append(h.Got(m.partition(), m.offset(), m.key(), m.value(), tuple(m.headers() or ())))
-        return len(got) >= bases[bad] and audited()
+        return len(got) >= bases[bad] and bool(auth_failures())
     try:
         cons.assign([TopicPartition(TOPIC, 0, OFFSET_BEGINNING)])
         h.wait_for(poll, h.CONSUME_TIMEOUT, "the records before the damaged batch, and its audit record")
@@ -160,21 +135,13 @@ def test_tampered_batch_ahead_of_consumer(broker):
     h.check_consumed(recs[:bases[bad]], got, 1)
     text = b.log_text()
     assert "failed authentication" in text
-    recs_audit = [r for r in h.audit_records(b.data_dir / "audit")
-                  if r["type"] == "io.sluice.storage.integrity"
-                  and r["data"].get("what") == "batch_authentication_failed"]
-    assert len(recs_audit) == 1, recs_audit
-    assert recs_audit[0]["data"]["path"] == str(seg)
+    failures = auth_failures()
+    assert len(failures) == 1, failures
+    assert failures[0]["path"] == str(seg) and failures[0]["position"] == bad_lpos, failures
     b.check_alive()
 
 
 def test_readahead_value_below_one_buffer_refused(broker):
     b = broker
     b.extra["sluice.encryption.readahead.bytes"] = "1000"
-    before = len(b.log_text()) if b.log_path.exists() else 0
-    with pytest.raises(h.BrokerError):
-        b.start()
-    b._stopping = True  # the expected exit is not a crash
-    text = b.log_text()[before:]
-    for needle in ("sluice.encryption.readahead.bytes", "1000", "at least 4194304"):
-        assert needle in text, f"expected {needle!r} in the broker log:\n{text[-2000:]}"
+    h.start_fails(b, "sluice.encryption.readahead.bytes", "1000", "at least 4194304")

@@ -1254,6 +1254,54 @@ def fill_fs(fs: Path) -> Path:
 SEALED_HDR = 128
 
 
+SEALED_FRAME_HDR = 32  # "SLFR", length, logical position, nonce, CRC-32C
+SEALED_TAG = 16
+
+
+def sealed_frames(path: Path) -> list[tuple[int, int, int]]:
+    """(physical position, plaintext length, logical position) of each frame of a sealed file;
+    asserts the file walks as frames to its last byte."""
+    data = path.read_bytes()
+    assert data[:8] == b"SLUICEAE", f"{path}: not a sealed file"
+    out, pos = [], SEALED_HDR
+    while pos + SEALED_FRAME_HDR <= len(data):
+        magic, n, lpos = struct.unpack(">IIQ", data[pos:pos + 16])
+        assert magic == 0x534C4652, f"{path}: bad frame magic at {pos}"
+        out.append((pos, n, lpos))
+        pos += SEALED_FRAME_HDR + n + SEALED_TAG
+    assert pos == len(data), f"{path}: {len(data) - pos} stray bytes"
+    return out
+
+
+def flip_byte(path: Path, at: int) -> None:
+    """Flips one bit of the byte at position `at` of a file, in place."""
+    with open(path, "r+b") as f:
+        f.seek(at)
+        b = f.read(1)
+        f.seek(at)
+        f.write(bytes([b[0] ^ 0x40]))
+
+
+def audit_integrity(b: "Broker") -> list[dict]:
+    """The data of every io.sluice.storage.integrity record in b's audit log so far."""
+    return [r["data"] for r in audit_records(b.data_dir / "audit")
+            if r["type"] == "io.sluice.storage.integrity"]
+
+
+def start_fails(b: "Broker", *needles: str) -> str:
+    """Starting b must fail (the process exits) and its log must contain every needle; returns
+    the log of that start."""
+    import pytest
+    before = len(b.log_text())
+    with pytest.raises(BrokerError):
+        b.start()
+    b._stopping = True  # the harness must not report the expected exit as a crash
+    text = b.log_text()[before:]
+    for n in needles:
+        assert n in text, f"expected {n!r} in the broker log:\n{text[-3000:]}"
+    return text
+
+
 def sealed_kek_version(path: Path) -> int:
     """The KEK version of a sealed file's valid key slot with the highest sequence number
     (0: none, e.g. both slots shredded)."""
