@@ -38,8 +38,13 @@ run() {
     local -a fmt=()
     mapfile -t fmt < "$dir/format.args"
     local cluster_id
-    cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
-    "$tool" kafka-storage format -t "$cluster_id" -c "$dir/broker.properties" "${fmt[@]}" >/dev/null
+    # never an id starting with '-' (kafka-storage would read it as an option)
+    cluster_id=$(python3 -c 'import base64,uuid
+i = "-"
+while i.startswith("-"):
+    i = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+print(i)')
+    "$tool" kafka-storage format --cluster-id="$cluster_id" -c "$dir/broker.properties" "${fmt[@]}" >/dev/null
     echo "kafka.sh: profile $profile, data in $dir; Ctrl-C stops it"
     export KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xmx1G -Xms512M} KAFKA_LOG_LEVEL=${KAFKA_LOG_LEVEL:-INFO}
     # Not exec: the trap removes the data directory when the broker exits.

@@ -291,6 +291,16 @@ def _extra_config_from_env() -> dict[str, str]:
     return out
 
 
+def kafka_cluster_id(random_uuid=uuid.uuid4) -> str:
+    """A cluster id for `kafka-storage format`, drawn like Kafka's
+    Uuid.randomUuid: never one that starts with '-', which the tool's argument
+    parser would read as an option (1 draw in 64)."""
+    while True:
+        cid = base64.urlsafe_b64encode(random_uuid().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
+
+
 class BrokerError(AssertionError):
     pass
 
@@ -436,9 +446,9 @@ class Broker:
         if self._formatted or (self.data_dir / "kafka-logs" / "meta.properties").exists():
             self._formatted = True
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         r = subprocess.run(
-            [str(KAFKA_TOOL), "kafka-storage", "format", "-t", cluster_id, "-c", str(self.config_path),
+            [str(KAFKA_TOOL), "kafka-storage", "format", f"--cluster-id={kafka_cluster_id()}",
+             "-c", str(self.config_path),
              *self.kafka_format_args],
             stdin=subprocess.DEVNULL, capture_output=True, timeout=120, env=self._env(),
         )
