@@ -315,7 +315,8 @@ const struct sl_config_row sl_config__rows[] = {
      .doc = "Memory for read-ahead of sealed data: a consumer reading a partition front to back "
             "has its next fetch decrypted by a worker thread while the current one is sent, "
             "in buffers of 4 MiB each (this value / 4 MiB of them, allocated when first used, "
-            "kept out of core dumps and wiped when their segment closes). 0 turns it off: "
+            "kept out of core dumps, wiped when their segment closes and given back after 10 s "
+            "unused). 0 turns it off: "
             "fetches then decrypt on the network thread. Unused with encryption at rest off."},
     {.name = "sluice.keys.file", .kind = SL_CFG_K_STRING, .field = SL_CFG_F_STR, FLD(keys_file),
      .def_doc = "<data dir>/keys/keyring", .flags = SL_CFG_IMMUTABLE,

@@ -13,6 +13,11 @@
  * pinned; a pinned slot is neither refilled nor stolen. The worker writes a
  * RUNNING slot with the mutex released; nobody else touches its buffer then,
  * and a file that closes waits until the run is over.
+ *
+ * Between runs the worker also gives back the buffers nobody has used for
+ * RA_IDLE_NS (wiped, then unmapped; a slot still holding a file's run is
+ * taken from it first), so plaintext does not linger in memory after a
+ * consumer stops or catches up, nor does the memory stay with the process.
  */
 #include "crypto/readahead.h"
 
@@ -29,6 +34,7 @@
 
 #define RA_MIN_RUN (64u << 10) /* runs below this are not worth a thread hop */
 #define RA_ABANDONED_NS 1000000000LL /* a run nobody read for this long is taken back */
+#define RA_IDLE_NS 10000000000LL     /* a buffer unused for this long is unmapped */
 
 enum slot_state { SLOT_FREE, SLOT_QUEUED, SLOT_RUNNING, SLOT_READY };
 
@@ -45,6 +51,7 @@ struct sl_ra_slot {
     size_t len;       /* ready: plaintext bytes held */
     bool used;        /* ready: a reader copied from it since it was filled */
     int64_t ready_ns; /* ready: when (CLOCK_MONOTONIC) */
+    int64_t used_ns;  /* last filled, copied from or freed (CLOCK_MONOTONIC) */
     uint64_t stamp;   /* when queued: the worker takes the oldest; steal the oldest */
 };
 
@@ -54,6 +61,7 @@ struct sl_ra {
     pthread_cond_t work; /* the worker waits here for a queued slot */
     pthread_cond_t done; /* readers and detach wait here for a run to end */
     bool stop;
+    int64_t idle_ns; /* RA_IDLE_NS; shorter in tests */
     uint64_t clock;
     int nslots;
     struct sl_ra_slot *slots;
@@ -68,8 +76,11 @@ static void slot_wipe(struct sl_ra_slot *s)
 }
 
 /* Takes slot s from its file (mu held; s neither running nor pinned). */
+static int64_t now_ns(void);
+
 static void slot_release(struct sl_ra_slot *s)
 {
+    s->used_ns = now_ns();
     if (s->rf)
         s->rf->slot = NULL;
     s->rf = NULL;
@@ -110,6 +121,46 @@ static struct sl_ra_slot *oldest_queued(struct sl_ra *ra)
     return best;
 }
 
+/* A mapped buffer no reader is using or about to use (mu held). */
+static bool slot_idle(const struct sl_ra_slot *s)
+{
+    return s->buf && s->pins == 0 && (s->state == SLOT_FREE || s->state == SLOT_READY);
+}
+
+/* Wipes and unmaps every buffer unused for idle_ns, taking a ready run from
+ * its file first (mu held; dropped around each wipe). Returns when the next
+ * one falls due, 0 when no buffer is mapped. */
+static int64_t give_back_idle(struct sl_ra *ra)
+{
+    for (;;) {
+        int64_t now = now_ns(), due = 0;
+        struct sl_ra_slot *s = NULL;
+        for (int i = 0; i < ra->nslots && !s; i++) {
+            struct sl_ra_slot *c = &ra->slots[i];
+            if (!c->buf)
+                continue;
+            int64_t at = slot_idle(c) ? c->used_ns + ra->idle_ns : now + ra->idle_ns;
+            if (at <= now)
+                s = c;
+            else if (!due || at < due)
+                due = at; /* a busy one is looked at again idle_ns from now */
+        }
+        if (!s)
+            return due;
+        slot_release(s);
+        uint8_t *buf = s->buf;
+        size_t touched = s->touched;
+        s->buf = NULL;
+        s->touched = 0;
+        ra->st.given_back++;
+        pthread_mutex_unlock(&ra->mu);
+        if (touched)
+            OPENSSL_cleanse(buf, touched);
+        munmap(buf, SL_RA_SLOT_BYTES);
+        pthread_mutex_lock(&ra->mu);
+    }
+}
+
 static void *worker(void *arg)
 {
     struct sl_ra *ra = arg;
@@ -120,7 +171,15 @@ static void *worker(void *arg)
         if (!s) {
             if (ra->stop)
                 break;
-            pthread_cond_wait(&ra->work, &ra->mu);
+            int64_t due = give_back_idle(ra);
+            if (oldest_queued(ra) || ra->stop)
+                continue; /* queued while a buffer was being wiped */
+            if (!due) {
+                pthread_cond_wait(&ra->work, &ra->mu);
+            } else {
+                struct timespec ts = {.tv_sec = due / 1000000000LL, .tv_nsec = due % 1000000000LL};
+                pthread_cond_timedwait(&ra->work, &ra->mu, &ts);
+            }
             continue;
         }
         s->state = SLOT_RUNNING;
@@ -139,7 +198,7 @@ static void *worker(void *arg)
         ra->st.filled++;
         s->len = len;
         s->used = false;
-        s->ready_ns = now_ns();
+        s->ready_ns = s->used_ns = now_ns();
         s->state = SLOT_READY;
         if (len == 0)
             slot_release(s);
@@ -156,10 +215,15 @@ struct sl_ra *sl_ra_new(size_t budget, sl_ra_fill_fn fill)
         return NULL;
     struct sl_ra *ra = sl_xcalloc(1, sizeof(*ra));
     ra->fill = fill;
+    ra->idle_ns = RA_IDLE_NS;
     ra->nslots = n;
     ra->slots = sl_xcalloc((size_t)n, sizeof(*ra->slots));
     pthread_mutex_init(&ra->mu, NULL);
-    pthread_cond_init(&ra->work, NULL);
+    pthread_condattr_t ca; /* the worker's timed wait counts monotonic time */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&ra->work, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_cond_init(&ra->done, NULL);
     if (pthread_create(&ra->thread, NULL, worker, ra) != 0) {
         SL_WARN("crypto", "could not start the read-ahead thread: sealed data is decrypted on "
@@ -241,6 +305,7 @@ size_t sl_ra_copy(struct sl_ra *ra, struct sl_ra_file *rf, uint64_t gen, int64_t
     size_t take = s->len - at < n ? s->len - at : n;
     s->pins++;
     s->used = true;
+    s->used_ns = now_ns();
     ra->st.hit_bytes += take;
     pthread_mutex_unlock(&ra->mu);
     memcpy(dst, s->buf + at, take);
@@ -324,5 +389,16 @@ void sl_ra_get_stats(struct sl_ra *ra, struct sl_ra_stats *out)
 {
     pthread_mutex_lock(&ra->mu);
     *out = ra->st;
+    out->mapped = 0;
+    for (int i = 0; i < ra->nslots; i++)
+        out->mapped += ra->slots[i].buf != NULL;
+    pthread_mutex_unlock(&ra->mu);
+}
+
+void sl_ra_set_idle(struct sl_ra *ra, int64_t idle_ns)
+{
+    pthread_mutex_lock(&ra->mu);
+    ra->idle_ns = idle_ns;
+    pthread_cond_signal(&ra->work);
     pthread_mutex_unlock(&ra->mu);
 }

@@ -24,9 +24,11 @@
  * no read-ahead. When every slot is taken, a new file takes the slot filled
  * longest ago among those whose file is done with them (read from and not
  * queued again, or left unread for a second); a run nobody has read yet is
- * never thrown away for another. Slots are allocated on first use (never more than
- * `budget` bytes) and kept, excluded from core dumps, and wiped when their
- * file closes and when the pool is freed.
+ * never thrown away for another. Slot buffers are mapped on first use (never
+ * more than `budget` bytes), excluded from core dumps, and wiped when their
+ * file closes, when the pool is freed, and when they are given back: a
+ * buffer nobody has filled or copied from for 10 s is wiped and unmapped
+ * (taken from its file if it still held a run) and mapped again when needed.
  */
 #ifndef SL_CRYPTO_READAHEAD_H
 #define SL_CRYPTO_READAHEAD_H
@@ -59,6 +61,8 @@ struct sl_ra_stats {
     uint64_t hit_bytes;  /* bytes readers copied from slots */
     uint64_t cancelled;  /* queued runs a reader got to first (decrypted itself) */
     uint64_t waited;     /* reads that waited for a run in progress */
+    uint64_t given_back; /* buffers wiped and unmapped after going unused */
+    uint64_t mapped;     /* buffers mapped now */
 };
 
 struct sl_ra;
@@ -95,5 +99,9 @@ void sl_ra_after_read(struct sl_ra *ra, struct sl_ra_file *rf, void *owner, uint
 void sl_ra_detach(struct sl_ra *ra, struct sl_ra_file *rf);
 
 void sl_ra_get_stats(struct sl_ra *ra, struct sl_ra_stats *out);
+
+/* How long a buffer goes unused before it is given back (10 s; tests
+ * shorten it). */
+void sl_ra_set_idle(struct sl_ra *ra, int64_t idle_ns);
 
 #endif

@@ -78,8 +78,8 @@ void sl_broker_encryption_stop(struct sl_broker *b)
     if (b->aead && sl_fileops_aead_readahead_stats(b->aead, &st))
         SL_INFO("crypto", "read-ahead: %" PRIu64 " runs queued, %" PRIu64 " decrypted ahead, %" PRIu64
                           " MiB served from them, %" PRIu64 " taken over by a reader, %" PRIu64
-                          " waited for",
-                st.queued, st.filled, st.hit_bytes >> 20, st.cancelled, st.waited);
+                          " waited for, %" PRIu64 " idle buffers given back",
+                st.queued, st.filled, st.hit_bytes >> 20, st.cancelled, st.waited, st.given_back);
     sl_key_rewrap_free(b); /* the keyrings it loaded: the layer's users are gone */
     sl_fileops_aead_free(b->aead);
     b->aead = NULL;

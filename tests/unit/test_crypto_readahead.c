@@ -9,6 +9,7 @@
  *     reader, a file that closes waits for its run; when all slots are busy
  *     a run not read yet is kept, one read from (the oldest first) or left
  *     unread for a second is taken; a stale generation is never served;
+ *   - buffers nobody uses are wiped and unmapped, and mapped again later;
  *   - under the sealing layer: sequential reads come from the worker, a
  *     tampered frame inside a read-ahead run is still refused (the reader
  *     gets -EBADMSG, nothing after it is served), and a truncate and
@@ -306,6 +307,50 @@ static void test_slot_taken_only_when_done_with(void)
     CHECK(sl_ra_new(SL_RA_SLOT_BYTES - 1, fake_fill) == NULL);
 }
 
+/* Buffers nobody uses are given back: wiped, unmapped, taken from their
+ * file; the next run maps a buffer again and is served as before. */
+static void test_idle_buffers_given_back(void)
+{
+    reset_fake();
+    struct sl_ra *ra = sl_ra_new(2 * SL_RA_SLOT_BYTES, fake_fill);
+    CHECK(ra != NULL);
+    static int owner;
+    struct sl_ra_file rf;
+    sl_ra_file_init(&rf);
+    rf.next = 0;
+    const int64_t size = 64 * MB;
+    uint8_t *buf = malloc(MB);
+    struct sl_ra_stats st;
+    sl_ra_get_stats(ra, &st);
+    CHECK_EQ_INT(st.mapped, 0); /* nothing mapped before a first run */
+    sl_ra_after_read(ra, &rf, &owner, 1, 0, 128 * KB, false, size);
+    CHECK(wait_stat(ra, offsetof(struct sl_ra_stats, filled), 1));
+    CHECK_EQ_INT(sl_ra_copy(ra, &rf, 1, 128 * KB, 128 * KB, buf), 128 * KB);
+    sl_ra_get_stats(ra, &st);
+    CHECK_EQ_INT(st.mapped, 1);
+    CHECK_EQ_INT(st.given_back, 0);
+    /* The reader stops: within a moment of the (shortened) idle time the
+     * buffer is gone, and so is the file's hold on it. */
+    sl_ra_set_idle(ra, 100 * 1000000LL);
+    CHECK(wait_stat(ra, offsetof(struct sl_ra_stats, given_back), 1));
+    sl_ra_get_stats(ra, &st);
+    CHECK_EQ_INT(st.mapped, 0);
+    CHECK(rf.slot == NULL);
+    CHECK_EQ_INT(sl_ra_copy(ra, &rf, 1, 128 * KB, 128 * KB, buf), 0);
+    /* It comes back: the reader goes on, a run is mapped, filled, served. */
+    sl_ra_after_read(ra, &rf, &owner, 1, 128 * KB, 128 * KB, true, size);
+    CHECK(wait_stat(ra, offsetof(struct sl_ra_stats, filled), 2));
+    CHECK_EQ_INT(sl_ra_copy(ra, &rf, 1, 256 * KB, 128 * KB, buf), 128 * KB);
+    CHECK(same_as_pattern(&owner, 256 * KB, buf, 128 * KB));
+    /* A free buffer (its file closed) is given back too. */
+    sl_ra_detach(ra, &rf);
+    CHECK(wait_stat(ra, offsetof(struct sl_ra_stats, given_back), 2));
+    sl_ra_get_stats(ra, &st);
+    CHECK_EQ_INT(st.mapped, 0);
+    sl_ra_free(ra);
+    free(buf);
+}
+
 /* ---- under the sealing layer ---- */
 
 #define HDR 128
@@ -502,6 +547,7 @@ int main(void)
     TEST_RUN(test_sequential_reads_are_served_ahead);
     TEST_RUN(test_running_is_waited_queued_is_taken_over);
     TEST_RUN(test_slot_taken_only_when_done_with);
+    TEST_RUN(test_idle_buffers_given_back);
     TEST_RUN(test_layer_sequential);
     TEST_RUN(test_layer_tampered_frame_inside_run);
     TEST_RUN(test_layer_truncate_invalidates);
