@@ -1191,11 +1191,13 @@ def _parse_kcat(out: bytes) -> list[Got]:
 
 
 def consume_kcat(bootstrap: str, topic: str, partitions: int, total: int, workdir: Optional[Path] = None,
-                 tls: Optional[TlsClient] = None) -> list[Got]:
+                 tls: Optional[TlsClient] = None, extra: Optional[dict] = None) -> list[Got]:
+    """extra: more librdkafka properties (-X), e.g. SASL's."""
+    props = [a for kv in (extra or {}).items() for a in ("-X", "=".join(kv))]
     got: list[Got] = []
     for p in range(partitions):
         r = kcat("-C", "-b", bootstrap, "-t", topic, "-p", str(p), "-o", "beginning", "-e", "-q",
-                   "-f", "R%p %o %K %S %h\n%k%s\n", *_kcat_tls(tls), timeout=CONSUME_TIMEOUT)
+                   "-f", "R%p %o %K %S %h\n%k%s\n", *_kcat_tls(tls), *props, timeout=CONSUME_TIMEOUT)
         got += _parse_kcat(r.stdout)
     assert len(got) == total, f"kcat consumed {len(got)} records, expected {total}"
     return got
