@@ -21,6 +21,14 @@ process, same minutes), users created with kafka-configs over PLAINTEXT:
 (b) throughput, 1 KiB records, acks=1, one partition: kafka-producer-perf-test
     and kcat / kafka-consumer-perf-test, over PLAINTEXT and over SASL_SSL with
     SCRAM-SHA-512, alternating case by case; SASL_SSL / PLAINTEXT ratio.
+(c) other clients during a flood of set-ups: one client with an open
+    PLAINTEXT connection sends a Metadata request every 2 ms and times each
+    round trip, first alone, then while W workers open connections as in (a)
+    (TLS only, TLS + PLAIN, TLS + SCRAM-SHA-512). PLAIN's PBKDF2 runs on the
+    broker's authentication threads, so a PLAIN flood should delay the
+    other client about as much as a flood of bare TLS handshakes does; run it
+    with an older binary (SLUICED=...) to see the time PBKDF2 held a network
+    thread.
 
 Prints the figures, writes bench/results/<date>-sasl.md and -sasl-raw.md.
 Figures only: nothing here passes or fails on a number.
@@ -219,6 +227,61 @@ def conn_rate(case: str, port: int, ca: str | None, workers: int, secs: float, b
             "client_us": client_cpu / max(ok, 1) * 1e6}
 
 
+STALL_CASES = ["none", "tls", "sasl-plain", "scram-sha-512"]
+PROBE_EVERY = 0.002
+
+
+def _probe(port: int, secs: float, start_at: float, q) -> None:
+    """Metadata v1 round trips on one open connection, one every PROBE_EVERY s: their times, s."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    lats: list[float] = []
+    corr = 1
+    try:
+        _call(s, API_METADATA, 1, corr, struct.pack(">i", 0))  # warm
+        while time.time() < start_at:
+            time.sleep(0.001)
+        end = time.monotonic() + secs
+        nxt = time.monotonic()
+        while time.monotonic() < end:
+            corr += 1
+            t = time.perf_counter()
+            _call(s, API_METADATA, 1, corr, struct.pack(">i", 0))
+            lats.append(time.perf_counter() - t)
+            nxt += PROBE_EVERY
+            pause = nxt - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            else:
+                nxt = time.monotonic()
+    finally:
+        s.close()
+    q.put(lats)
+
+
+def stall(case: str, ports: dict[str, int], ca: str, workers: int, secs: float) -> dict:
+    """The probe's round trips alone (case "none") or during a flood of set-ups of case."""
+    q: mp.Queue = mp.Queue()
+    pq: mp.Queue = mp.Queue()
+    start_at = time.time() + 0.5 + 0.1 * workers
+    flood = [] if case == "none" else [
+        mp.Process(target=_worker, args=(case, ports[case], ca, secs, start_at, q)) for _ in range(workers)]
+    probe = mp.Process(target=_probe, args=(ports["tcp"], secs, start_at, pq))
+    for p in flood + [probe]:
+        p.start()
+    lats = sorted(pq.get(timeout=secs + 120))
+    res = [q.get(timeout=secs + 120) for _ in flood]
+    for p in flood + [probe]:
+        p.join(30)
+    errors = sum(r[1] for r in res)
+
+    def pct(x: float) -> float:
+        return lats[min(len(lats) - 1, int(x * len(lats)))] * 1000 if lats else float("nan")
+    return {"ok": bool(lats) and errors == 0, "why": next((r[2] for r in res if r[2]), ""),
+            "n": len(lats), "p50": pct(0.50), "p99": pct(0.99), "max": lats[-1] * 1000 if lats else float("nan"),
+            "setups": sum(r[0] for r in res) / secs}
+
+
 def pbkdf2_ms(hname: str) -> float:
     t = time.perf_counter()
     for _ in range(5):
@@ -303,8 +366,8 @@ def main() -> int:
     ap.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")),
                     help="multiply record counts and connection-test seconds (default 1; QUICK=1 means 0.1)")
     ap.add_argument("--workers", type=int, default=4, help="connection workers (processes, default 4)")
-    ap.add_argument("--part", choices=["all", "connections", "throughput"], default="all",
-                    help="run only (a) or only (b) (default: all)")
+    ap.add_argument("--part", choices=["all", "connections", "throughput", "stall"], default="all",
+                    help="run only (a), (b) or (c) (default: all)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = ap.parse_args()
     if os.environ.get("QUICK") == "1":
@@ -327,6 +390,7 @@ def main() -> int:
           f"SASL_SSL {b.bootstrap_of('SASL_SSL')}", flush=True)
     b.start()
     conn: dict[str, dict] = {}
+    stalls: dict[str, dict] = {}
     thr: dict[str, dict[str, dict]] = {"PLAINTEXT": {}, "SASL_SSL": {}}
     try:
         spec = ",".join(f"{m}=[iterations={ITERATIONS},password={PASSWORD}]"
@@ -337,7 +401,7 @@ def main() -> int:
 
         # (a) connection set-up
         ports = {"tcp": b.port, "tls": b.ports["SSL"]}
-        for case in CONN_CASES if args.part != "throughput" else []:
+        for case in CONN_CASES if args.part in ("all", "connections") else []:
             port = ports.get(case, b.ports["SASL_SSL"])
             ca = None if case == "tcp" else str(pki["ca"])
             print(f"   connections: {case}, {args.workers} workers, {secs:.0f} s ...", flush=True)
@@ -350,11 +414,25 @@ def main() -> int:
             raw.parts.append(f"## connections: {case}\n\n```\n{res}\n```\n")
             b.check_alive()
 
+        # (c) other clients during a flood
+        sports = {"tcp": b.port, "tls": b.ports["SSL"], "sasl-plain": b.ports["SASL_SSL"],
+                  "scram-sha-512": b.ports["SASL_SSL"]}
+        for case in STALL_CASES if args.part in ("all", "stall") else []:
+            print(f"   stall: Metadata every {PROBE_EVERY * 1000:.0f} ms, flood {case} ...", flush=True)
+            res = stall(case, sports, str(pki["ca"]), args.workers, secs)
+            stalls[case] = res
+            failed |= not res["ok"]
+            print(f"      p50 {res['p50']:.2f} ms, p99 {res['p99']:.2f} ms, max {res['max']:.1f} ms "
+                  f"({res['n']} round trips, {res['setups']:.0f} set-ups/s)"
+                  + (f", flood errors: {res['why']}" if res["why"] else ""), flush=True)
+            raw.parts.append(f"## stall: {case}\n\n```\n{res}\n```\n")
+            b.check_alive()
+
         # (b) throughput
         for sec in ("PLAINTEXT", "SASL_SSL"):
             h.create_topic(b.bootstrap, f"sasl-{sec}".lower(), 1)
         eps = {"PLAINTEXT": b.bootstrap, "SASL_SSL": b.bootstrap_of("SASL_SSL")}
-        for case in ("produce", "kcat", "perf") if args.part != "connections" else []:
+        for case in ("produce", "kcat", "perf") if args.part in ("all", "throughput") else []:
             for sec in ("PLAINTEXT", "SASL_SSL"):
                 title = f"{sec}: {case}"
                 print(f"   {title} ...", flush=True)
@@ -416,8 +494,21 @@ def main() -> int:
     ttable = "\n".join(tl)
     hi = f"client PBKDF2 (Hi, {ITERATIONS} iterations, Python's hashlib): " \
          f"SHA-256 {pbkdf2_ms('sha256'):.1f} ms, SHA-512 {pbkdf2_ms('sha512'):.1f} ms per call"
-    show_c, show_t = args.part != "throughput", args.part != "connections"
-    print("\n" + (ctable + "\n\n" + hi + "\n\n" if show_c else "") + (ttable + "\n" if show_t else ""))
+    sl = ["| flood (set-ups by " f"{args.workers} workers) | set-ups/s | Metadata round trip p50, ms | p99, ms | max, ms | round trips |",
+          "|---|---:|---:|---:|---:|---:|"]
+    slabels = {"none": "none (the client alone)", "tls": "TLS 1.3 (SSL listener)", "sasl-plain": "TLS 1.3 + SASL PLAIN",
+               "scram-sha-512": "TLS 1.3 + SCRAM-SHA-512"}
+    for case in STALL_CASES:
+        r = stalls.get(case)
+        if r is None:
+            continue
+        lab = slabels[case] + ("" if r["ok"] else f" (failed: {r['why'][:60]})")
+        sl.append(f"| {lab} | {r['setups']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.1f} | {r['n']:,} |")
+    stable = "\n".join(sl)
+    show_c, show_t, show_s = (args.part in ("all", "connections"), args.part in ("all", "throughput"),
+                              args.part in ("all", "stall"))
+    print("\n" + (ctable + "\n\n" + hi + "\n\n" if show_c else "") + (stable + "\n\n" if show_s else "")
+          + (ttable + "\n" if show_t else ""))
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -438,6 +529,12 @@ def main() -> int:
            "(an extrapolation: here the clients share the cores).\n\n"
            f"{ctable}\n\n{hi}; the benchmark's SCRAM client pays it once per mechanism (cached "
            "SaltedPassword), a Java client pays it on every connection.\n\n" if show_c else "")
+        + (f"## Other clients during a flood of set-ups ({secs:.0f} s per row)\n\n"
+           f"One client on the PLAINTEXT listener sends Metadata v1 every {PROBE_EVERY * 1000:.0f} ms on an "
+           "open connection and times each round trip, alone and then while the workers open connections "
+           "as in the set-up table. The broker runs as many network threads as cores; PLAIN's PBKDF2 "
+           "runs on its authentication threads.\n\n"
+           f"{stable}\n\n" if show_s else "")
         + (f"## Throughput\n\n{ttable}\n\n" if show_t else "")
         + f"Raw output: [{rawf.name}]({rawf.name})\n")
     rawf.write_text(f"# Raw output for {md.name}\n\n" + "\n".join(raw.parts))

@@ -95,15 +95,9 @@ static void copy_client_id(struct sl_req *req)
         req->hdr.client_id = SL_STR_EMPTY;
 }
 
-/* A request parked for its intent record (security/audit/audit_park.c):
- * runs its handler, RUNNING but still counted as parked by its queued
- * connection, and completes it as sl_dispatch_frame would have. Handlers
- * never close the connection themselves (they return SL_ERR__CLOSE), so
- * req, already on the connection's queue, lives through the call. */
-static void run_after_intent(struct sl_req *req)
+void sl_dispatch_resumed(struct sl_req *req, int rc)
 {
     struct sl_conn *c = req->conn;
-    int rc = req->row->handler(req);
     if (rc == SL_HANDLER_DONE) {
         req->state = SL_REQ_PARKED; /* sl_req_complete unparks, holds, sends */
         sl_req_complete(req);
@@ -119,6 +113,13 @@ static void run_after_intent(struct sl_req *req)
         req->state = SL_REQ_DONE; /* freed by the close */
         sl_conn_close(c, "request refused");
     }
+}
+
+/* A request parked for its intent record (security/audit/audit_park.c):
+ * runs its handler and completes it as sl_dispatch_frame would have. */
+static void run_after_intent(struct sl_req *req)
+{
+    sl_dispatch_resumed(req, req->row->handler(req));
 }
 
 void sl_dispatch_frame(struct sl_conn *c, const uint8_t *frame, size_t len)

@@ -53,4 +53,13 @@ const struct sl_api_row *sl_dispatch_next(int *i);
  * thread. May close the connection. */
 void sl_dispatch_frame(struct sl_conn *c, const uint8_t *frame, size_t len);
 
+/* Completes a request that was PARKED on its queued connection and has
+ * been RUNNING again (its handler, or the rest of it, ran on the loop
+ * thread with result rc) as sl_dispatch_frame would have: answered
+ * (SL_HANDLER_DONE), WAITING for an asynchronous result (SL_ERR__DEFER: later
+ * requests may run), or refused (anything else: the connection closes).
+ * Handlers never close the connection themselves, so req, on the
+ * connection's queue, lives through the call. */
+void sl_dispatch_resumed(struct sl_req *req, int rc);
+
 #endif

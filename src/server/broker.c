@@ -343,6 +343,7 @@ int sl_broker_start(struct sl_broker *b, struct sl_config *cfg, char *err, size_
     int n = cfg->num_network_threads > 0 ? cfg->num_network_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         n = 1;
+    sl_sasl_workers_start(b, n);
     b->loops = sl_xcalloc((size_t)n, sizeof(*b->loops));
     b->scratch = sl_xcalloc((size_t)n, sizeof(*b->scratch));
     for (int i = 0; i < n; i++) {
@@ -381,6 +382,7 @@ void sl_broker_stop(struct sl_broker *b)
     sl_key_rewrap_stop(b); /* before the audit log and the stores close */
     for (int i = 0; i < b->n_loops; i++)
         sl_netloop_stop(b->loops[i]);
+    sl_sasl_workers_stop(b); /* after the network threads closed their connections */
     sl_group_coord_stop(b); /* after the network threads, before the flusher */
     for (int i = 0; i < b->n_listeners; i++) {
         sl_listener_close(&b->listeners[i]);

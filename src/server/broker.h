@@ -37,6 +37,8 @@ struct sl_broker {
     struct sl_registry *reg;
     struct sl_group_coord *group; /* consumer groups and offsets (src/group) */
     struct sl_pid_alloc *pids;
+    struct sl_workq *auth_q; /* SASL steps too slow for a network thread (PLAIN's PBKDF2) */
+    int auth_delay_ms;       /* test hook SLUICE_TEST_AUTH_DELAY_MS: each such step pauses */
     char logs_dir[4096];
     char cluster_id[32];
     struct sl_listener listeners[SL_MAX_LISTENERS];

@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/crc32c.h"
 #include "core/wbuf.h"
+#include "core/workq.h"
 #include "net/evloop.h"
 #include "test_help.h"
 
@@ -149,11 +150,87 @@ static void test_evloop_timers_and_posts(void)
     sl_evloop_destroy(ctx.el);
 }
 
+/* The work queue: one thread runs jobs in push order and on another
+ * thread than the pusher's; several threads run them all; freeing the
+ * queue runs what is still queued. */
+struct wq_rec {
+    pthread_mutex_t mu;
+    int order[64];
+    int n;
+    pthread_t pusher;
+    bool other_thread;
+    pthread_mutex_t gate; /* held by the test: the first job waits on it */
+};
+
+struct wq_job {
+    struct wq_rec *rec;
+    int i;
+};
+
+static void wq_fn(void *arg)
+{
+    struct wq_job *j = arg;
+    struct wq_rec *r = j->rec;
+    if (j->i == 0) {
+        pthread_mutex_lock(&r->gate);
+        pthread_mutex_unlock(&r->gate);
+    }
+    pthread_mutex_lock(&r->mu);
+    r->order[r->n++] = j->i;
+    r->other_thread = !pthread_equal(pthread_self(), r->pusher);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void test_workq(void)
+{
+    static struct wq_rec r;
+    static struct wq_job jobs[64];
+    memset(&r, 0, sizeof r);
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_mutex_init(&r.gate, NULL);
+    r.pusher = pthread_self();
+    struct sl_workq *q = sl_workq_new(1, "test-wq");
+    CHECK(q != NULL);
+    /* The first job blocks at the gate while 9 more queue behind it; the
+     * free lets them all run, in order. */
+    pthread_mutex_lock(&r.gate);
+    for (int i = 0; i < 10; i++) {
+        jobs[i] = (struct wq_job){&r, i};
+        sl_workq_push(q, wq_fn, &jobs[i]);
+    }
+    CHECK_EQ_INT(r.n, 0);
+    pthread_mutex_unlock(&r.gate);
+    sl_workq_free(q);
+    CHECK_EQ_INT(r.n, 10);
+    for (int i = 0; i < 10; i++)
+        CHECK_EQ_INT(r.order[i], i);
+    CHECK(r.other_thread);
+    /* Four threads: every job runs once. */
+    r.n = 0;
+    q = sl_workq_new(4, "test-wq");
+    CHECK(q != NULL);
+    for (int i = 0; i < 64; i++) {
+        jobs[i] = (struct wq_job){&r, i + 1};
+        sl_workq_push(q, wq_fn, &jobs[i]);
+    }
+    sl_workq_free(q);
+    CHECK_EQ_INT(r.n, 64);
+    int seen[65] = {0};
+    for (int i = 0; i < 64; i++)
+        seen[r.order[i]]++;
+    for (int i = 1; i <= 64; i++)
+        CHECK_EQ_INT(seen[i], 1);
+    sl_workq_free(NULL);
+    pthread_mutex_destroy(&r.mu);
+    pthread_mutex_destroy(&r.gate);
+}
+
 int main(void)
 {
     TEST_RUN(test_crc32c_vectors);
     TEST_RUN(test_arena);
     TEST_RUN(test_wbuf);
     TEST_RUN(test_evloop_timers_and_posts);
+    TEST_RUN(test_workq);
     TEST_REPORT();
 }

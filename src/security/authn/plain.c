@@ -212,6 +212,7 @@ static enum sl_sasl_step plain_step(void *arg, const uint8_t *in, size_t inlen,
 
 const struct sl_sasl_mech sl_sasl_plain = {
     .name = "PLAIN",
+    .slow = true,
     .start = plain_start,
     .step = plain_step,
     .free = plain_free,

@@ -151,6 +151,10 @@ struct sl_sasl_result {
  * threads are independent. */
 struct sl_sasl_mech {
     const char *name; /* Kafka's mechanism name, e.g. "SCRAM-SHA-256" */
+    /* A step costs milliseconds of CPU (PLAIN: PBKDF2 of the password): the
+     * broker runs its steps on a worker thread, not on the network thread.
+     * Steps of one exchange still run one at a time. */
+    bool slow;
     /* Returns a new exchange (free with ->free); never NULL (aborts on OOM).
      * Borrows conf for the call only (see struct sl_sasl_conf). */
     void *(*start)(const struct sl_sasl_conf *conf);

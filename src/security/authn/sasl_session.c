@@ -12,17 +12,30 @@
  *    mechanism's text after connection.failed.authentication.delay.ms,
  *    then closes; the delay is a timer, the loop never sleeps;
  *  - re-authentication must keep the mechanism and the user.
+ *
+ * A mechanism whose steps are slow (PLAIN: PBKDF2 of the password, about
+ * 2.6 ms for 4096 rounds of SHA-512) steps on the broker's auth workers
+ * (b->auth_q), not on the network thread, so a stream of PLAIN attempts,
+ * wrong passwords included, cannot stall every other connection of that
+ * thread. The request is PARKED meanwhile (its connection reads nothing
+ * further) and the exchange's state moves to the job: a connection that
+ * closes first leaves the job to free it when it comes back.
  */
 #include "security/authn/sasl_session.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
 
 #include "api/util.h"
 #include "config/config.h"
 #include "core/logging.h"
 #include "core/mem.h"
+#include "core/workq.h"
 #include "meta/meta.h"
 #include "net/conn.h"
 #include "net/evloop.h"
@@ -271,6 +284,164 @@ static int fail_later(struct sl_req *req)
     return SL_ERR__DEFER;
 }
 
+/* ---- slow steps on the auth workers ---- */
+
+static int authenticate_answer(struct sl_req *req, enum sl_sasl_step st,
+                               struct sl_sasl_result *res);
+static int raw_answer(struct sl_req *req, enum sl_sasl_step st, struct sl_sasl_result *res);
+
+/* One step on a worker. Owned by the worker until posted back, then by the
+ * loop; req and the cancel flag are the loop's. */
+struct step_job {
+    struct sl_req *req;  /* NULL once the connection closed */
+    atomic_bool cancelled; /* the same, for the worker: skip the step */
+    struct sl_evloop *el;
+    const struct sl_sasl_mech *mech;
+    void *mst;           /* the exchange, taken from the session meanwhile */
+    uint8_t *in;
+    size_t inlen;
+    int delay_ms;
+    enum sl_sasl_step st;
+    struct sl_sasl_result res;
+};
+
+static void job_free(struct step_job *j)
+{
+    if (j->mst)
+        j->mech->free(j->mst);
+    free(j->res.out);
+    if (j->in)
+        OPENSSL_cleanse(j->in, j->inlen); /* PLAIN: holds the password */
+    free(j->in);
+    OPENSSL_cleanse(&j->res, sizeof j->res);
+    free(j);
+}
+
+/* Loop thread: the step is over; the request goes on where the handler
+ * would have, or the job goes if the connection is gone. */
+static void step_done(void *arg)
+{
+    struct step_job *j = arg;
+    struct sl_req *req = j->req;
+    if (!req) {
+        job_free(j);
+        return;
+    }
+    struct sl_sasl_session *s = sess(req->conn);
+    s->mst = j->mst; /* back with the session (complete() ends it) */
+    j->mst = NULL;
+    req->hctx = NULL;
+    req->cancel = NULL;
+    req->state = SL_REQ_RUNNING;
+    int rc = req->raw ? raw_answer(req, j->st, &j->res) : authenticate_answer(req, j->st, &j->res);
+    job_free(j);
+    sl_dispatch_resumed(req, rc);
+}
+
+/* The test hook's pause before a slow step, wherever it runs. */
+static void test_pause(int ms)
+{
+    if (ms > 0) {
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* One step on the network thread: fast mechanisms, or slow ones when the
+ * workers do not run. */
+static enum sl_sasl_step step_here(struct sl_conn *c, const uint8_t *in, size_t inlen,
+                                   struct sl_sasl_result *res)
+{
+    struct sl_sasl_session *s = sess(c);
+    if (s->mech->slow)
+        test_pause(c->nl->broker->auth_delay_ms);
+    return s->mech->step(s->mst, in, inlen, res);
+}
+
+/* Worker thread. */
+static void step_run(void *arg)
+{
+    struct step_job *j = arg;
+    if (!atomic_load(&j->cancelled)) {
+        test_pause(j->delay_ms);
+        j->st = j->mech->step(j->mst, j->in, j->inlen, &j->res);
+    }
+    sl_evloop_post(j->el, step_done, j);
+}
+
+/* Loop thread: the connection closes first (the close frees req). */
+static void step_cancel(struct sl_req *req)
+{
+    struct step_job *j = req->hctx;
+    j->req = NULL;
+    atomic_store(&j->cancelled, true);
+    req->hctx = NULL;
+}
+
+/* Parks req and hands the step of in (borrowed) to an auth worker when the
+ * session's mechanism is slow and the workers run. False: step here. */
+static bool offload(struct sl_req *req, const uint8_t *in, size_t inlen)
+{
+    struct sl_conn *c = req->conn;
+    struct sl_sasl_session *s = sess(c);
+    struct sl_broker *b = c->nl->broker;
+    if (!s->mech->slow || !b->auth_q)
+        return false;
+    struct step_job *j = sl_xcalloc(1, sizeof *j);
+    j->req = req;
+    j->el = c->nl->el;
+    j->mech = s->mech;
+    j->mst = s->mst;
+    s->mst = NULL;
+    j->in = inlen ? sl_xmalloc(inlen) : NULL;
+    if (inlen)
+        memcpy(j->in, in, inlen);
+    j->inlen = inlen;
+    j->delay_ms = b->auth_delay_ms;
+    req->hctx = j;
+    req->cancel = step_cancel;
+    req->state = SL_REQ_PARKED;
+    sl_workq_push(b->auth_q, step_run, j);
+    return true;
+}
+
+/* Test hook: milliseconds each offloaded step pauses (0 without it). */
+#define AUTH_DELAY_ENV "SLUICE_TEST_AUTH_DELAY_MS"
+
+int sl_sasl_workers_start(struct sl_broker *b, int n)
+{
+    bool slow = false;
+    for (int i = 0; i < b->n_listeners; i++) {
+        const struct sl_sasl_listener *sl = b->listeners[i].sasl;
+        slow = slow || (sl && sl_sasl_listener_enabled(sl, sl_sasl_plain.name));
+    }
+    if (!slow)
+        return 0;
+    const char *v = getenv(AUTH_DELAY_ENV);
+    if (v && *v) {
+        char *end;
+        long ms = strtol(v, &end, 10);
+        if (*end || ms < 0 || ms > 60000) {
+            SL_WARN("sasl", "%s=%s ignored: milliseconds, 0 to 60000", AUTH_DELAY_ENV, v);
+        } else {
+            b->auth_delay_ms = (int)ms;
+            SL_WARN("sasl", "test hook %s=%ld: every PLAIN authentication pauses", AUTH_DELAY_ENV,
+                    ms);
+        }
+    }
+    b->auth_q = sl_workq_new(n < 1 ? 1 : n > 4 ? 4 : n, "sl-auth");
+    if (!b->auth_q)
+        SL_WARN("sasl", "could not start the authentication threads: PLAIN passwords are "
+                        "checked on the network threads");
+    return 0;
+}
+
+void sl_sasl_workers_stop(struct sl_broker *b)
+{
+    sl_workq_free(b->auth_q); /* posts the jobs' ends to the loops: drained later */
+    b->auth_q = NULL;
+}
+
 /* ---- handlers ---- */
 
 static void list_mechanisms(struct sl_req *req, struct SaslHandshakeResponse *resp)
@@ -345,13 +516,26 @@ int sl_api_sasl_authenticate(struct sl_req *req)
         }
         return SL_HANDLER_DONE;
     }
-    struct sl_sasl_result *res = sl_arena_alloc(&req->arena, sizeof *res);
     size_t n = body->auth_bytes.len > 0 ? (size_t)body->auth_bytes.len : 0;
-    enum sl_sasl_step st = s->mech->step(s->mst, body->auth_bytes.p, n, res);
+    if (offload(req, body->auth_bytes.p, n))
+        return SL_ERR__DEFER;
+    struct sl_sasl_result *res = sl_arena_alloc(&req->arena, sizeof *res);
+    enum sl_sasl_step st = step_here(c, body->auth_bytes.p, n, res);
+    return authenticate_answer(req, st, res);
+}
+
+/* The rest of SaslAuthenticate once the mechanism stepped: fills the
+ * response from res (whose out it frees). */
+static int authenticate_answer(struct sl_req *req, enum sl_sasl_step st,
+                               struct sl_sasl_result *res)
+{
+    struct SaslAuthenticateResponse *resp = req->resp;
+    struct sl_conn *c = req->conn;
     if (res->out) {
         resp->auth_bytes.p = sl_arena_memdup(&req->arena, res->out, res->out_len);
         resp->auth_bytes.len = (int32_t)res->out_len;
         free(res->out);
+        res->out = NULL;
     }
     if (st == SL_SASL_CONTINUE)
         return SL_HANDLER_DONE;
@@ -373,13 +557,12 @@ int sl_api_sasl_authenticate(struct sl_req *req)
     return fail_later(req);
 }
 
-void sl_sasl_raw_token(struct sl_conn *c, const uint8_t *frame, size_t len)
+/* The rest of a bare token once the mechanism stepped: the bare answer
+ * in req->out (SL_HANDLER_DONE), or the failure (SL_ERR__DEFER while its
+ * delay runs). Frees res->out. */
+static int raw_answer(struct sl_req *req, enum sl_sasl_step st, struct sl_sasl_result *res)
 {
-    struct sl_sasl_session *s = sess(c);
-    struct sl_req *req = sl_req_new(c);
-    req->raw = true;
-    struct sl_sasl_result *res = sl_arena_alloc(&req->arena, sizeof *res);
-    enum sl_sasl_step st = s->mech->step(s->mst, frame, len, res);
+    struct sl_conn *c = req->conn;
     char why[1200];
     if (st == SL_SASL_DONE && complete(c, res->user, why, sizeof why) < 0) {
         snprintf(res->log, sizeof res->log, "%.*s", (int)sizeof res->log - 1, why);
@@ -390,15 +573,26 @@ void sl_sasl_raw_token(struct sl_conn *c, const uint8_t *frame, size_t len)
          * after the failure delay. */
         log_failure(req, res);
         free(res->out);
-        if (fail_later(req) == SL_HANDLER_DONE)
-            req->state = SL_REQ_DONE;
-        sl_conn_enqueue(c, req);
-        return;
+        res->out = NULL;
+        return fail_later(req);
     }
     sl_wbuf_put_i32(&req->out, (int32_t)res->out_len);
     if (res->out_len)
         sl_wbuf_put(&req->out, res->out, res->out_len);
     free(res->out);
-    req->state = SL_REQ_DONE;
-    sl_conn_enqueue(c, req);
+    res->out = NULL;
+    return SL_HANDLER_DONE;
+}
+
+void sl_sasl_raw_token(struct sl_conn *c, const uint8_t *frame, size_t len)
+{
+    struct sl_req *req = sl_req_new(c);
+    req->raw = true;
+    if (!offload(req, frame, len)) {
+        struct sl_sasl_result *res = sl_arena_alloc(&req->arena, sizeof *res);
+        enum sl_sasl_step st = step_here(c, frame, len, res);
+        if (raw_answer(req, st, res) == SL_HANDLER_DONE)
+            req->state = SL_REQ_DONE;
+    }
+    sl_conn_enqueue(c, req); /* PARKED, WAITING for the failure delay, or DONE */
 }

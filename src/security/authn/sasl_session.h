@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct sl_broker;
 struct sl_conn;
 struct sl_req;
 struct sl_config;
@@ -79,6 +80,15 @@ bool sl_sasl_expects_raw(const struct sl_conn *c);
 
 /* Handles a bare token frame (borrowed). */
 void sl_sasl_raw_token(struct sl_conn *c, const uint8_t *frame, size_t len);
+
+/* Starts the auth workers when a listener enables a slow mechanism (up to
+ * 4 threads, at most n), so those steps leave the network threads; without
+ * them (none needed, or none could start) every step runs on the network
+ * thread. Before the network threads start. Returns 0. */
+int sl_sasl_workers_start(struct sl_broker *b, int n);
+/* Stops them, after the network threads (their jobs' ends are posted to
+ * the loops, which the broker drains after). */
+void sl_sasl_workers_stop(struct sl_broker *b);
 
 /* The API handlers (registered in the dispatcher table). */
 int sl_api_sasl_handshake(struct sl_req *req);
