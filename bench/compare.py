@@ -16,7 +16,7 @@ kafka-consumer-perf-test, through bench/bench.py's runners):
 Per configuration: produce throughput (acks=1 and acks=all, 100 B and 1 KiB,
 one partition, full speed), produce latency p50/p99/p99.9 at a fixed rate,
 consume throughput (consumer group), resident memory (VmRSS idle, the highest
-VmRSS sampled under load, VmHWM; the JVM for Kafka), CPU seconds (utime+stime)
+VmRSS and RssAnon sampled under load, VmHWM; the JVM for Kafka), CPU seconds (utime+stime)
 per GB moved, and the time from starting the process to the first acknowledged
 produce. Writes <out>/<date>-comparison.md, -comparison-raw.md and PNG plots.
 """
@@ -68,7 +68,7 @@ class Mode:
 
 
 def proc_status(pid: int, key: str) -> int:
-    """VmRSS / VmHWM in KiB (0 when the process is gone)."""
+    """VmRSS / VmHWM / RssAnon in KiB (0 when the process is gone)."""
     try:
         for ln in open(f"/proc/{pid}/status"):
             if ln.startswith(key + ":"):
@@ -87,11 +87,15 @@ def cpu_secs(pid: int) -> float:
 class RssSampler(threading.Thread):
     def __init__(self, pid: int):
         super().__init__(daemon=True)
-        self.pid, self.peak, self.stop_ = pid, 0, threading.Event()
+        self.pid, self.peak, self.peak_anon, self.stop_ = pid, 0, 0, threading.Event()
 
     def run(self):
         while not self.stop_.wait(0.2):
             self.peak = max(self.peak, proc_status(self.pid, "VmRSS"))
+            # Private memory only: VmRSS also counts page-cache pages of files the process maps
+            # (Sluice reads sealed segments through a read-only mapping), which the kernel
+            # shares and can drop.
+            self.peak_anon = max(self.peak_anon, proc_status(self.pid, "RssAnon"))
 
 
 # -- one configuration
@@ -177,6 +181,7 @@ def run_config(label: str, target: str, profile: str, mode: Mode, pki, raw: core
         sampler.stop_.set()
         sampler.join()
         out["rss_load_kib"] = sampler.peak
+        out["anon_load_kib"] = sampler.peak_anon
         out["hwm_kib"] = proc_status(b.pid, "VmHWM")
         out["cpu_s_per_gb"] = {k: (s / (by / 1e9) if by else None) for k, (s, by) in cpu.items()}
     finally:

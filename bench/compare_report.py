@@ -33,7 +33,7 @@ def ratios(results: list[dict]) -> list[str]:
     """Sluice with everything on against Kafka PLAINTEXT and Kafka SASL_SSL."""
     s = _by(results, "Sluice secure (all on)")
     lines = ["| Sluice all on vs | produce MB/s (100 B / 1 KiB, acks=1 / all) | consume MB/s (100 B / 1 KiB) "
-             "| p99 latency (100 B / 1 KiB, acks=all) | RSS under load | start-up |",
+             "| p99 latency (100 B / 1 KiB, acks=all) | RSS under load (all / private) | start-up |",
              "|---|---|---|---|---|---|"]
     if s is None:
         return []
@@ -52,6 +52,8 @@ def ratios(results: list[dict]) -> list[str]:
         cons = " / ".join(rt("consume", sz, "-", "mbs") for sz in SIZES)
         lat = " / ".join(rt("latency", sz, "all", "p99", inverse=True) for sz in SIZES)
         mem = f"{s['rss_load_kib'] / k['rss_load_kib']:.2f}x" if s.get("rss_load_kib") and k.get("rss_load_kib") else "-"
+        if s.get("anon_load_kib") and k.get("anon_load_kib"):
+            mem += f" / {s['anon_load_kib'] / k['anon_load_kib']:.2f}x"
         start = f"{s['startup_s'] / k['startup_s']:.3f}x" if s.get("startup_s") and k.get("startup_s") else "-"
         lines.append(f"| {other} | {prod} | {cons} | {lat} (Kafka's p99 / Sluice's) | {mem} | {start} |")
     return lines
@@ -93,7 +95,8 @@ def plots(results: list[dict], out: Path, stamp: str) -> list[str]:
           for sz in SIZES for ac in ACKS})
     bars("memory", "Resident memory", "MiB",
          {"idle VmRSS": [(r.get("rss_idle_kib") or 0) / 1024 for r in results],
-          "peak VmRSS under load": [(r.get("rss_load_kib") or 0) / 1024 for r in results]})
+          "peak VmRSS under load": [(r.get("rss_load_kib") or 0) / 1024 for r in results],
+          "peak RssAnon (private) under load": [(r.get("anon_load_kib") or 0) / 1024 for r in results]})
     return made
 
 
@@ -117,12 +120,13 @@ def report(results: list[dict], mode, out: Path, started: str, load: tuple[str, 
                 lat.append(f"| {r['label']} | {sz} B acks={ac} | {num(c.get('p50'), 'd')} | "
                            f"{num(c.get('p99'), 'd')} | {num(c.get('p999'), 'd')} |")
     res = ["| configuration | start-up to first produce s | VmRSS idle MiB | VmRSS peak under load MiB "
-           "| VmHWM MiB | CPU s/GB produced | CPU s/GB consumed | errors |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+           "| RssAnon (private) peak under load MiB | VmHWM MiB | CPU s/GB produced | CPU s/GB consumed | errors |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         cpu = r.get("cpu_s_per_gb") or {}
         mib = lambda k: num((r.get(k) or 0) / 1024 or None, ".0f")  # noqa: E731
         res.append(f"| {r['label']} | {num(r.get('startup_s'), '.2f')} | {mib('rss_idle_kib')} | {mib('rss_load_kib')} "
-                   f"| {mib('hwm_kib')} | {num(cpu.get('produce'), '.1f')} | {num(cpu.get('consume'), '.1f')} "
+                   f"| {mib('anon_load_kib')} | {mib('hwm_kib')} | {num(cpu.get('produce'), '.1f')} | {num(cpu.get('consume'), '.1f')} "
                    f"| {r.get('error', '') or failures(r)} |")
     pngs = plots(results, out, stamp)
     n100, n1k = mode.records[100], mode.records[1024]
@@ -144,7 +148,9 @@ enable.idempotence=false, batch.size 16384, linger.ms 5 (the tool's defaults);
 ACLs; Sluice keeps audit and encryption at rest on in every configuration (its defaults).
 Kafka fsyncs only on its own schedule (log.flush.* defaults); Sluice fsyncs before
 acknowledging acks=all. Memory: VmRSS/VmHWM of the broker process (the JVM for Kafka,
--Xmx1G -Xms512M). CPU: utime+stime of the broker process over the cases, per GB of record
+-Xmx1G -Xms512M), and RssAnon, its private part: VmRSS also counts the page-cache pages of
+files the process maps (Sluice reads sealed segments through a read-only mapping; Kafka maps
+its index files), which the kernel shares and can drop. CPU: utime+stime of the broker process over the cases, per GB of record
 payload moved.
 
 ## Ratios (Sluice secure = everything on; >1x: Sluice higher)
