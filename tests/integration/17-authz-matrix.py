@@ -28,10 +28,7 @@ BOB_PW = "bob-matrix-pw"
 
 
 def _add_user(b: h.Broker, user: str, password: str) -> None:
-    r = h.kafka_tool("kafka-configs", "--bootstrap-server", b.bootstrap_of("PLAINTEXT"), "--alter",
-                     "--add-config", f"SCRAM-SHA-256=[iterations=4096,password={password}]",
-                     "--entity-type", "users", "--entity-name", user)
-    assert b"Completed updating config for user" in r.stdout, r.stdout + r.stderr
+    h.set_scram_user(b.bootstrap_of("PLAINTEXT"), user, password, ("SCRAM-SHA-256",))
 
 
 @pytest.fixture(scope="module")
@@ -515,6 +512,9 @@ def test_allowed_decisions_first_per_session(ab):
     """At the default level (first) an allowed decision is recorded once per
     connection, resource and operation, with the ACL that allowed it."""
     set_acls(ab, ["ALLOW alice WRITE TOPIC LITERAL t-main"])
+    # Only this broker run's records from here on: connection ids start again at each start of
+    # the broker, which the module's tests restart.
+    mark = max(r["sluiceseq"] for r in _audit_records(ab))
     from confluent_kafka import Producer
     p = Producer(dict(conf(ab), **{"linger.ms": 0}))
     res = []
@@ -522,7 +522,8 @@ def test_allowed_decisions_first_per_session(ab):
         p.produce("t-main", b"x", on_delivery=lambda e, m: res.append(e))
         p.flush(30)
     assert res == [None] * 20
-    recs = h.wait_for(lambda: _authz(_audit_records(ab), "allow", "WRITE", "t-main") or None, 20,
+    recs = h.wait_for(lambda: _authz([r for r in _audit_records(ab) if r["sluiceseq"] > mark],
+                                     "allow", "WRITE", "t-main") or None, 20,
                       "the allowed WRITE in the audit log")
     acl_texts = {r["data"].get("acl") for r in recs}
     assert any("principal=User:alice" in (t or "") and "operation=WRITE" in (t or "") for t in acl_texts), acl_texts
