@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import socket
 import struct
-import subprocess
 import time
 import uuid
 
@@ -67,10 +66,7 @@ def sb(tmp_path_factory, pki):
 
 
 def add_user(b: h.Broker, user: str, password: str, mechs=("SCRAM-SHA-256", "SCRAM-SHA-512")) -> None:
-    spec = ",".join(f"{m}=[iterations=4096,password={password}]" for m in mechs)
-    r = h.kafka_tool("kafka-configs", "--bootstrap-server", b.bootstrap_of("PLAINTEXT"), "--alter",
-                     "--add-config", spec, "--entity-type", "users", "--entity-name", user)
-    assert b"Completed updating config for user" in r.stdout, r.stdout + r.stderr
+    h.set_scram_user(b.bootstrap_of("PLAINTEXT"), user, password, mechs)
 
 
 def delete_user(b: h.Broker, user: str) -> None:

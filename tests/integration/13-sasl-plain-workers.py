@@ -16,7 +16,6 @@ PLAIN through the same path in 13-sasl-clients.py.
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -43,10 +42,7 @@ def broker(tmp_path, pki, monkeypatch):
                 "sluice.ssl.handshake.timeout.ms": "120000"})
     b = h.Broker(tmp_path / "b", config=cfg, listeners=["PLAINTEXT", "SASL_SSL"], tls=pki.client())
     b.start()
-    r = h.kafka_tool("kafka-configs", "--bootstrap-server", b.bootstrap_of("PLAINTEXT"), "--alter",
-                     "--add-config", f"SCRAM-SHA-512=[iterations=4096,password={PASSWORD}]",
-                     "--entity-type", "users", "--entity-name", "alice")
-    assert b"Completed updating config for user" in r.stdout, r.stdout + r.stderr
+    h.set_scram_user(b.bootstrap_of("PLAINTEXT"), "alice", PASSWORD)
     yield b
     try:
         b.finish()

@@ -71,10 +71,7 @@ def ab(tmp_path_factory):
         "allow.everyone.if.no.acl.found": "false",
         "sasl.enabled.mechanisms": "SCRAM-SHA-256",
     }, listeners=["PLAINTEXT", "SASL_PLAINTEXT"]).start()
-    r = h.kafka_tool("kafka-configs", "--bootstrap-server", b.bootstrap_of("PLAINTEXT"), "--alter",
-                     "--add-config", f"SCRAM-SHA-256=[iterations=4096,password={ADMIN_PW}]",
-                     "--entity-type", "users", "--entity-name", "admin")
-    assert b"Completed updating config for user" in r.stdout, r.stdout + r.stderr
+    h.set_scram_user(b.bootstrap_of("PLAINTEXT"), "admin", ADMIN_PW, ("SCRAM-SHA-256",))
     yield b
     try:
         b.finish()

@@ -17,9 +17,7 @@ and after one byte of one record is edited, non-zero naming the file and line.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
@@ -44,10 +42,7 @@ def ab(tmp_path_factory, pki):
     b = h.Broker(tmp_path_factory.mktemp("audit"), config=cfg,
                  listeners=["PLAINTEXT", "SASL_SSL"], tls=pki.client())
     b.start()
-    r = h.kafka_tool("kafka-configs", "--bootstrap-server", b.bootstrap_of("PLAINTEXT"), "--alter",
-                     "--add-config", f"SCRAM-SHA-512=[iterations=4096,password={PASSWORD}]",
-                     "--entity-type", "users", "--entity-name", "alice")
-    assert b"Completed updating config for user" in r.stdout, r.stdout + r.stderr
+    h.set_scram_user(b.bootstrap_of("PLAINTEXT"), "alice", PASSWORD)
     yield b
     try:
         b.finish()

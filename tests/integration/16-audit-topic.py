@@ -39,10 +39,7 @@ INVALID_TOPIC_EXCEPTION = 17
 
 
 def _add_user(b: h.Broker, user: str, password: str) -> None:
-    r = h.kafka_tool("kafka-configs", "--bootstrap-server", b.bootstrap_of("PLAINTEXT"), "--alter",
-                     "--add-config", f"SCRAM-SHA-256=[iterations=4096,password={password}]",
-                     "--entity-type", "users", "--entity-name", user)
-    assert b"Completed updating config for user" in r.stdout, r.stdout + r.stderr
+    h.set_scram_user(b.bootstrap_of("PLAINTEXT"), user, password, ("SCRAM-SHA-256",))
 
 
 def _broker(tmp, **extra) -> h.Broker:

@@ -90,10 +90,7 @@ def test_catch_up_over_sasl_ssl_served_ahead(tmp_path, pki):
     try:
         b.start()
         plain = b.bootstrap_of("PLAINTEXT")
-        r = h.kafka_tool("kafka-configs", "--bootstrap-server", plain, "--alter", "--add-config",
-                         "SCRAM-SHA-512=[iterations=4096,password=reader-secret-pw]",
-                         "--entity-type", "users", "--entity-name", "reader")
-        assert b"Completed updating config for user" in r.stdout, r.stdout + r.stderr
+        h.set_scram_user(plain, "reader", "reader-secret-pw")
         h.create_topic(plain, TOPIC, partitions=2)
         recs = h.make_records(16000, seed=83, partitions=2, text=True, max_value=2000)
         h.produce_confluent(plain, TOPIC, recs, extra={"linger.ms": 50})

@@ -207,11 +207,8 @@ class ProfileBroker:
 
     def add_user(self, user: str, password: str) -> None:
         """Creates (or changes) a SCRAM-SHA-512 user through kafka-configs as admin."""
-        r = h.kafka_tool("kafka-configs", "--bootstrap-server", self.broker.bootstrap,
-                         "--command-config", str(self.admin.java_properties()), "--alter",
-                         "--add-config", f"{MECHANISM}=[iterations={SCRAM_ITERATIONS},password={password}]",
-                         "--entity-type", "users", "--entity-name", user)
-        assert b"Completed updating config for user" in r.stdout, r.stdout + r.stderr
+        h.set_scram_user(self.broker.bootstrap, user, password, (MECHANISM,), SCRAM_ITERATIONS,
+                         command_config=self.admin.java_properties())
 
     def finish(self) -> None:
         try:

@@ -694,6 +694,17 @@ def kafka_tool(name: str, *args: str, timeout: float = 180, **kw) -> subprocess.
     return run([str(script), *args], timeout=timeout, **kw)
 
 
+def set_scram_user(bootstrap: str, user: str, password: str, mechs: Iterable[str] = ("SCRAM-SHA-512",),
+                   iterations: int = 4096, command_config: Optional[Path] = None) -> None:
+    """Creates (or changes) a user's SCRAM credentials the way Kafka's users do: kafka-configs
+    --alter --add-config (through command_config, a client properties file, when given)."""
+    spec = ",".join(f"{m}=[iterations={iterations},password={password}]" for m in mechs)
+    cc = ["--command-config", str(command_config)] if command_config else []
+    r = kafka_tool("kafka-configs", "--bootstrap-server", bootstrap, *cc, "--alter", "--add-config", spec,
+                   "--entity-type", "users", "--entity-name", user)
+    assert b"Completed updating config for user" in r.stdout, r.stdout + r.stderr
+
+
 def kcat(*args: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
     return run(["kcat", *args], timeout=timeout, **kw)
 
