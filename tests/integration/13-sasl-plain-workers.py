@@ -51,7 +51,8 @@ def broker(tmp_path, pki, monkeypatch):
 
 
 def tls_conn(b: h.Broker, pki) -> k.Conn:
-    c = k.Conn("127.0.0.1", b.ports["SASL_SSL"], timeout=DELAY_MS / 1000 * 4)
+    # Room for four checks queued on the one authentication thread, and more.
+    c = k.Conn("127.0.0.1", b.ports["SASL_SSL"], timeout=DELAY_MS / 1000 * 6)
     c.sock = pki.client().ssl_context().wrap_socket(c.sock, server_hostname="127.0.0.1")
     return c
 
