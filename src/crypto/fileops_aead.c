@@ -49,7 +49,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -58,6 +57,7 @@
 #include "core/crc32c.h"
 #include "core/logging.h"
 #include "core/mem.h"
+#include "core/test_hook.h"
 #include "crypto/aead.h"
 #include "crypto/readahead.h"
 #include "crypto/sealed_format.h"
@@ -1139,11 +1139,7 @@ int sl_fileops_aead_rewrap(struct sl_fileops_aead *a, const char *path)
     const struct sl_kek *kek = sl_keyring_newest(kr);
     rc = sl_sealed_header_unwrap(kr, hdr, dkey, &which, &kv);
     if (rc == 0 && kek && kv != kek->version) {
-        int delay = atomic_load(&a->rewrap_delay_ms);
-        if (delay > 0) {
-            struct timespec ts = {delay / 1000, (long)(delay % 1000) * 1000000L};
-            nanosleep(&ts, NULL);
-        }
+        sl_test_hook_pause(atomic_load(&a->rewrap_delay_ms));
         struct sl_sealed_slot cur;
         sl_sealed_slot_decode(hdr + SLOT_OFF0 + which * SLOT_SIZE, &cur);
         size_t wl;

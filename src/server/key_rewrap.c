@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "core/logging.h"
 #include "core/mem.h"
+#include "core/test_hook.h"
 #include "crypto/fileops_aead.h"
 #include "crypto/key_provider.h"
 #include "crypto/keyring.h"
@@ -71,23 +72,6 @@ static void fail(struct sl_key_rewrap *r, uint32_t version, const struct sl_rewr
     finish(r);
 }
 
-/* The test hook: a pause per rewrapped file (0 without the variable). */
-static int test_delay_ms(void)
-{
-    const char *v = getenv(DELAY_ENV);
-    if (!v || !*v)
-        return 0;
-    char *end;
-    long ms = strtol(v, &end, 10);
-    if (*end || ms < 0 || ms > 10000) {
-        SL_WARN("crypto", "%s=%s ignored: milliseconds, 0 to 10000", DELAY_ENV, v);
-        return 0;
-    }
-    SL_WARN("crypto", "test hook %s=%ld: each file's rewrap pauses inside its critical section",
-            DELAY_ENV, ms);
-    return (int)ms;
-}
-
 /* One pass over every directory that holds sealed files. */
 static void walk_all(struct sl_broker *b, struct sl_rewrap_stats *st)
 {
@@ -127,7 +111,10 @@ static void *run(void *arg)
             nk->n, version, old_version, version);
     sl_audit_key_rewrap("started", version, 0, 0, 0, NULL);
     set_status(r, "running: rewrapping every data key under key version %u", version);
-    sl_fileops_aead_set_rewrap_delay(b->aead, test_delay_ms());
+    /* The test hook: a pause per rewrapped file (0 without the variable). */
+    sl_fileops_aead_set_rewrap_delay(
+        b->aead, sl_test_hook_ms(DELAY_ENV, 10000, "crypto",
+                                 "each file's rewrap pauses inside its critical section"));
     sl_fileops_aead_set_keyring(b->aead, nk);
     struct sl_rewrap_stats total = {0};
     if (sl_meta_reseal(b->meta, nk) != SL_ERR_NONE) {

@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -35,6 +34,7 @@
 #include "config/config.h"
 #include "core/logging.h"
 #include "core/mem.h"
+#include "core/test_hook.h"
 #include "core/workq.h"
 #include "meta/meta.h"
 #include "net/conn.h"
@@ -291,10 +291,9 @@ static int authenticate_answer(struct sl_req *req, enum sl_sasl_step st,
 static int raw_answer(struct sl_req *req, enum sl_sasl_step st, struct sl_sasl_result *res);
 
 /* One step on a worker. Owned by the worker until posted back, then by the
- * loop; req and the cancel flag are the loop's. */
+ * loop; req is set by the loop and read by the worker too. */
 struct step_job {
-    struct sl_req *req;  /* NULL once the connection closed */
-    atomic_bool cancelled; /* the same, for the worker: skip the step */
+    _Atomic(struct sl_req *) req; /* NULL once the connection closed: skip the step */
     struct sl_evloop *el;
     const struct sl_sasl_mech *mech;
     void *mst;           /* the exchange, taken from the session meanwhile */
@@ -322,7 +321,7 @@ static void job_free(struct step_job *j)
 static void step_done(void *arg)
 {
     struct step_job *j = arg;
-    struct sl_req *req = j->req;
+    struct sl_req *req = atomic_load(&j->req);
     if (!req) {
         job_free(j);
         return;
@@ -338,15 +337,6 @@ static void step_done(void *arg)
     sl_dispatch_resumed(req, rc);
 }
 
-/* The test hook's pause before a slow step, wherever it runs. */
-static void test_pause(int ms)
-{
-    if (ms > 0) {
-        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
-
 /* One step on the network thread: fast mechanisms, or slow ones when the
  * workers do not run. */
 static enum sl_sasl_step step_here(struct sl_conn *c, const uint8_t *in, size_t inlen,
@@ -354,7 +344,7 @@ static enum sl_sasl_step step_here(struct sl_conn *c, const uint8_t *in, size_t 
 {
     struct sl_sasl_session *s = sess(c);
     if (s->mech->slow)
-        test_pause(c->nl->broker->auth_delay_ms);
+        sl_test_hook_pause(c->nl->broker->auth_delay_ms);
     return s->mech->step(s->mst, in, inlen, res);
 }
 
@@ -362,8 +352,8 @@ static enum sl_sasl_step step_here(struct sl_conn *c, const uint8_t *in, size_t 
 static void step_run(void *arg)
 {
     struct step_job *j = arg;
-    if (!atomic_load(&j->cancelled)) {
-        test_pause(j->delay_ms);
+    if (atomic_load(&j->req)) {
+        sl_test_hook_pause(j->delay_ms);
         j->st = j->mech->step(j->mst, j->in, j->inlen, &j->res);
     }
     sl_evloop_post(j->el, step_done, j);
@@ -373,8 +363,7 @@ static void step_run(void *arg)
 static void step_cancel(struct sl_req *req)
 {
     struct step_job *j = req->hctx;
-    j->req = NULL;
-    atomic_store(&j->cancelled, true);
+    atomic_store(&j->req, NULL);
     req->hctx = NULL;
 }
 
@@ -388,7 +377,7 @@ static bool offload(struct sl_req *req, const uint8_t *in, size_t inlen)
     if (!s->mech->slow || !b->auth_q)
         return false;
     struct step_job *j = sl_xcalloc(1, sizeof *j);
-    j->req = req;
+    atomic_init(&j->req, req);
     j->el = c->nl->el;
     j->mech = s->mech;
     j->mst = s->mst;
@@ -417,18 +406,8 @@ int sl_sasl_workers_start(struct sl_broker *b, int n)
     }
     if (!slow)
         return 0;
-    const char *v = getenv(AUTH_DELAY_ENV);
-    if (v && *v) {
-        char *end;
-        long ms = strtol(v, &end, 10);
-        if (*end || ms < 0 || ms > 60000) {
-            SL_WARN("sasl", "%s=%s ignored: milliseconds, 0 to 60000", AUTH_DELAY_ENV, v);
-        } else {
-            b->auth_delay_ms = (int)ms;
-            SL_WARN("sasl", "test hook %s=%ld: every PLAIN authentication pauses", AUTH_DELAY_ENV,
-                    ms);
-        }
-    }
+    b->auth_delay_ms = sl_test_hook_ms(AUTH_DELAY_ENV, 60000, "sasl",
+                                       "every PLAIN authentication pauses");
     b->auth_q = sl_workq_new(n < 1 ? 1 : n > 4 ? 4 : n, "sl-auth");
     if (!b->auth_q)
         SL_WARN("sasl", "could not start the authentication threads: PLAIN passwords are "
