@@ -399,10 +399,13 @@ def main() -> int:
                          "--entity-type", "users", "--entity-name", USER)
         assert b"Completed updating config" in r.stdout, r.stdout + r.stderr
 
+        # The listener each kind of connection goes to, for (a) and (c).
+        ports = {case: b.ports["SASL_SSL"] for case in CONN_CASES}
+        ports.update({"tcp": b.port, "tls": b.ports["SSL"]})
+
         # (a) connection set-up
-        ports = {"tcp": b.port, "tls": b.ports["SSL"]}
         for case in CONN_CASES if args.part in ("all", "connections") else []:
-            port = ports.get(case, b.ports["SASL_SSL"])
+            port = ports[case]
             ca = None if case == "tcp" else str(pki["ca"])
             print(f"   connections: {case}, {args.workers} workers, {secs:.0f} s ...", flush=True)
             res = conn_rate(case, port, ca, args.workers, secs, b.pid)
@@ -415,11 +418,9 @@ def main() -> int:
             b.check_alive()
 
         # (c) other clients during a flood
-        sports = {"tcp": b.port, "tls": b.ports["SSL"], "sasl-plain": b.ports["SASL_SSL"],
-                  "scram-sha-512": b.ports["SASL_SSL"]}
         for case in STALL_CASES if args.part in ("all", "stall") else []:
             print(f"   stall: Metadata every {PROBE_EVERY * 1000:.0f} ms, flood {case} ...", flush=True)
-            res = stall(case, sports, str(pki["ca"]), args.workers, secs)
+            res = stall(case, ports, str(pki["ca"]), args.workers, secs)
             stalls[case] = res
             failed |= not res["ok"]
             print(f"      p50 {res['p50']:.2f} ms, p99 {res['p99']:.2f} ms, max {res['max']:.1f} ms "
