@@ -50,8 +50,8 @@ struct sl_ra_slot {
     size_t want;      /* queued or running: the run asked for */
     size_t len;       /* ready: plaintext bytes held */
     bool used;        /* ready: a reader copied from it since it was filled */
-    int64_t ready_ns; /* ready: when (CLOCK_MONOTONIC) */
-    int64_t used_ns;  /* last filled, copied from or freed (CLOCK_MONOTONIC) */
+    int64_t used_ns;  /* last filled, copied from or freed (CLOCK_MONOTONIC); ready
+                       * and not used yet: when it was filled */
     uint64_t stamp;   /* when queued: the worker takes the oldest; steal the oldest */
 };
 
@@ -198,7 +198,7 @@ static void *worker(void *arg)
         ra->st.filled++;
         s->len = len;
         s->used = false;
-        s->ready_ns = s->used_ns = now_ns();
+        s->used_ns = now_ns();
         s->state = SLOT_READY;
         if (len == 0)
             slot_release(s);
@@ -336,7 +336,7 @@ static struct sl_ra_slot *slot_for(struct sl_ra *ra, struct sl_ra_file *rf)
             continue;
         if (!s->used && !now)
             now = now_ns();
-        if (s->used || now - s->ready_ns >= RA_ABANDONED_NS)
+        if (s->used || now - s->used_ns >= RA_ABANDONED_NS)
             victim = s;
     }
     if (victim)
