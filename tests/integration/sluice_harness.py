@@ -1150,8 +1150,13 @@ KCAT_HEADERS = (("trace", b"kcat-1"), ("src", b"kcat"), ("trace", b"kcat-2"))
 KCAT_FORBID = b"\n\t"
 
 
+def _kcat_x(props: dict) -> list[str]:
+    """librdkafka properties as kcat's -X arguments."""
+    return [a for k, v in props.items() for a in ("-X", f"{k}={v}")]
+
+
 def _kcat_tls(tls: Optional[TlsClient]) -> list[str]:
-    return [a for k, v in (tls.librdkafka() if tls else {}).items() for a in ("-X", f"{k}={v}")]
+    return _kcat_x(tls.librdkafka() if tls else {})
 
 
 def produce_kcat(bootstrap: str, topic: str, records: list[Rec], workdir: Path,
@@ -1204,11 +1209,10 @@ def _parse_kcat(out: bytes) -> list[Got]:
 def consume_kcat(bootstrap: str, topic: str, partitions: int, total: int, workdir: Optional[Path] = None,
                  tls: Optional[TlsClient] = None, extra: Optional[dict] = None) -> list[Got]:
     """extra: more librdkafka properties (-X), e.g. SASL's."""
-    props = [a for kv in (extra or {}).items() for a in ("-X", "=".join(kv))]
     got: list[Got] = []
     for p in range(partitions):
         r = kcat("-C", "-b", bootstrap, "-t", topic, "-p", str(p), "-o", "beginning", "-e", "-q",
-                   "-f", "R%p %o %K %S %h\n%k%s\n", *_kcat_tls(tls), *props, timeout=CONSUME_TIMEOUT)
+                   "-f", "R%p %o %K %S %h\n%k%s\n", *_kcat_tls(tls), *_kcat_x(extra or {}), timeout=CONSUME_TIMEOUT)
         got += _parse_kcat(r.stdout)
     assert len(got) == total, f"kcat consumed {len(got)} records, expected {total}"
     return got
